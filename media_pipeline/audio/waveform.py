@@ -1,0 +1,130 @@
+"""Waveform peaks in audiowaveform's JSON format, and a PNG with speech regions and cues.
+
+The JSON is what BBC's ``audiowaveform`` writes (version 2, one channel, interleaved
+min/max pairs), so web players such as peaks.js can load it directly. The PNG is drawn
+with numpy and Pillow: the waveform in the middle, speech regions as a band on top and
+cue spans as bars underneath, one column per time slice.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from media_pipeline.atomic import atomic_path
+
+#: audiowaveform's default zoom: input samples summarised by one min/max pair.
+DEFAULT_SAMPLES_PER_PIXEL = 256
+#: Long files get a coarser zoom so the JSON stays a few megabytes at most.
+MAX_PAIRS = 200_000
+
+_BACKGROUND = (24, 26, 32)
+_WAVE = (120, 190, 255)
+_REGION = (70, 160, 90)
+_CUE = (240, 180, 60)
+_CUE_ALT = (200, 120, 40)
+_TICK = (80, 84, 96)
+
+
+@dataclass(frozen=True)
+class WaveformPeaks:
+    """Min/max pairs of one channel; values are signed integers of ``bits`` bits."""
+
+    sample_rate: int
+    samples_per_pixel: int
+    bits: int
+    mins: np.ndarray
+    maxs: np.ndarray
+
+    @property
+    def length(self) -> int:
+        return int(self.mins.shape[0])
+
+    @property
+    def duration_ms(self) -> int:
+        return self.length * self.samples_per_pixel * 1000 // self.sample_rate
+
+    def to_json(self) -> dict[str, object]:
+        """The audiowaveform JSON document (format version 2)."""
+        data = np.empty(2 * self.length, dtype=np.int64)
+        data[0::2] = self.mins
+        data[1::2] = self.maxs
+        return {"version": 2, "channels": 1, "sample_rate": self.sample_rate,
+                "samples_per_pixel": self.samples_per_pixel, "bits": self.bits,
+                "length": self.length, "data": data.tolist()}
+
+
+def compute_peaks(samples: np.ndarray, sample_rate: int,
+                  samples_per_pixel: int = DEFAULT_SAMPLES_PER_PIXEL,
+                  bits: int = 8) -> WaveformPeaks:
+    """Min/max of every ``samples_per_pixel`` mono float samples in [-1, 1]."""
+    if bits not in (8, 16):
+        raise ValueError("bits must be 8 or 16")
+    if samples_per_pixel < 1:
+        raise ValueError("samples_per_pixel must be positive")
+    mono = np.asarray(samples, dtype=np.float32).reshape(-1)
+    while -(-mono.shape[0] // samples_per_pixel) > MAX_PAIRS:
+        samples_per_pixel *= 2
+    n = -(-mono.shape[0] // samples_per_pixel)
+    padded = np.zeros(n * samples_per_pixel, dtype=np.float32)
+    padded[: mono.shape[0]] = mono
+    frames = padded.reshape(n, samples_per_pixel) if n else padded.reshape(0, samples_per_pixel)
+    # As audiowaveform does: 16-bit sample values, divided by 256 for 8 bits.
+    lo = np.clip(np.round(frames.min(axis=1, initial=0.0) * 32768), -32768, 32767)
+    hi = np.clip(np.round(frames.max(axis=1, initial=0.0) * 32768), -32768, 32767)
+    lo_i, hi_i = lo.astype(np.int32), hi.astype(np.int32)
+    if bits == 8:
+        lo_i, hi_i = lo_i >> 8, hi_i >> 8
+    return WaveformPeaks(sample_rate, samples_per_pixel, bits, lo_i, hi_i)
+
+
+def render_png(peaks: WaveformPeaks, path: Path, regions_ms: Sequence[tuple[int, int]] = (),
+               cues_ms: Sequence[tuple[int, int]] = (), width: int = 1200,
+               height: int = 180) -> Path:
+    """Draw the waveform with speech regions (top band) and cue spans (bottom bars)."""
+    from PIL import Image
+
+    band = max(6, height // 12)
+    img = np.zeros((height, width, 3), dtype=np.uint8)
+    img[:] = _BACKGROUND
+    total_ms = max(peaks.duration_ms, 1)
+
+    def col(ms: int) -> int:
+        return min(width, max(0, round(ms * width / total_ms)))
+
+    for start, end in regions_ms:
+        img[0:band, col(start) : max(col(end), col(start) + 1)] = _REGION
+    for start, _ in regions_ms[1:]:  # adjacent regions stay distinguishable
+        img[0:band, min(col(start), width - 1)] = _BACKGROUND
+    for i, (start, end) in enumerate(cues_ms):
+        img[height - band : height, col(start) : max(col(end), col(start) + 1)] = (
+            _CUE if i % 2 == 0 else _CUE_ALT)
+    step_ms = _tick_step(total_ms)
+    for t in range(step_ms, total_ms, step_ms):
+        img[band : height - band, min(col(t), width - 1)] = _TICK
+    top, bottom = band + 2, height - band - 2
+    mid, half = (top + bottom) / 2, (bottom - top) / 2
+    if peaks.length:
+        edges = np.linspace(0, peaks.length, width + 1).astype(int)
+        scale = 128 if peaks.bits == 8 else 32768
+        for x in range(width):
+            a, b = edges[x], max(edges[x + 1], edges[x] + 1)
+            if a >= peaks.length:
+                break
+            lo = peaks.mins[a:b].min() / scale
+            hi = peaks.maxs[a:b].max() / scale
+            y0 = round(mid - hi * half)
+            y1 = round(mid - lo * half)
+            img[max(top, y0) : min(bottom, y1) + 1, x] = _WAVE
+    with atomic_path(path) as tmp:
+        Image.fromarray(img).quantize(colors=16).save(tmp, format="PNG", optimize=True)
+    return path
+
+
+def _tick_step(total_ms: int) -> int:
+    """A round tick spacing giving at most about 20 ticks."""
+    for step in (1000, 5000, 10_000, 30_000, 60_000, 300_000, 600_000, 1_800_000):
+        if total_ms / step <= 20:
+            return step
+    return 3_600_000
