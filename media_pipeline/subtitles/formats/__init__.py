@@ -1,0 +1,1 @@
+"""One subtitle format per module; ``media_pipeline.subtitles.export`` holds the registry."""

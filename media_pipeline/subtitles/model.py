@@ -1,0 +1,78 @@
+"""The cue model shared by every stage: times are integer milliseconds everywhere."""
+
+from dataclasses import dataclass, field, replace
+
+
+@dataclass(frozen=True)
+class Word:
+    """One recognised word on the source file's timeline.
+
+    ``text`` keeps Whisper's leading space convention stripped; ``probability`` is 0..1.
+    """
+
+    text: str
+    start_ms: int
+    end_ms: int
+    probability: float = 1.0
+
+    @property
+    def duration_ms(self) -> int:
+        return self.end_ms - self.start_ms
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One subtitle event: up to a few lines of text shown from ``start_ms`` to ``end_ms``.
+
+    ``lines`` is the text as it will be displayed (already broken into lines);
+    ``words`` are the timed words it came from, possibly empty after manual edits.
+    """
+
+    start_ms: int
+    end_ms: int
+    lines: tuple[str, ...]
+    words: tuple[Word, ...] = field(default=())
+
+    @property
+    def text(self) -> str:
+        """The cue text with line breaks as spaces."""
+        return " ".join(self.lines)
+
+    @property
+    def duration_ms(self) -> int:
+        return self.end_ms - self.start_ms
+
+    def with_times(self, start_ms: int, end_ms: int) -> "Cue":
+        return replace(self, start_ms=start_ms, end_ms=end_ms)
+
+
+def cues_to_dicts(cues: list[Cue]) -> list[dict[str, object]]:
+    """Serialise cues (with words) to plain JSON-ready dicts."""
+    return [
+        {
+            "start_ms": c.start_ms,
+            "end_ms": c.end_ms,
+            "lines": list(c.lines),
+            "words": [
+                {"text": w.text, "start_ms": w.start_ms, "end_ms": w.end_ms, "p": w.probability}
+                for w in c.words
+            ],
+        }
+        for c in cues
+    ]
+
+
+def cues_from_dicts(rows: list[dict]) -> list[Cue]:  # type: ignore[type-arg]
+    """Inverse of :func:`cues_to_dicts`."""
+    return [
+        Cue(
+            start_ms=int(r["start_ms"]),
+            end_ms=int(r["end_ms"]),
+            lines=tuple(r["lines"]),
+            words=tuple(
+                Word(w["text"], int(w["start_ms"]), int(w["end_ms"]), float(w.get("p", 1.0)))
+                for w in r.get("words", [])
+            ),
+        )
+        for r in rows
+    ]

@@ -1,0 +1,373 @@
+"""Lyrics: parse the user's text, align recognised words to it, time every line and word.
+
+The user's lyrics are one sung line per text line, verses separated by blank lines. The
+shown text is theirs, exactly; recognition only supplies times.
+
+:func:`align_dp` is a global alignment (Needleman–Wunsch) of the recognised words to the
+lyric words. A pair scores ``2·s − 1`` where ``s`` is the normalised edit similarity of the
+two words (accents, case and punctuation folded), so a misrecognised word still pairs
+with the word it stands for when nothing better is near; one lyric word may pair with two
+or three recognised words ("fantasma" ~ "fan tasma") and two lyric words with one ("si
+mismo" ~ "sinismo"). Leaving a lyric word unpaired (a line the recogniser missed) or a
+recognised word unpaired (a hallucination, an ad-lib, a chorus sung more often than
+written) costs a fixed gap penalty, so skipped lines and repeated choruses cost only their
+own words and never pull the rest of the song out of place.
+
+:func:`align_greedy` is the seed's greedy matcher, kept as the baseline: each lyric word in
+turn takes the first recognised word within the next few that is similar enough.
+
+Both give anchor pairs; :func:`time_lines` turns anchors into line and word times, spreading
+unanchored words between their neighbours (over the recognised words nobody claimed, when
+there are some), so every lyric line gets a time.
+"""
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from media_pipeline.subtitles.model import Word
+
+_TIME_TAG = re.compile(r"^(\[\d{1,3}:\d{1,2}(?:[.:]\d{1,3})?\])+")
+_META_TAG = re.compile(r"^\[[a-z#]+:.*\]$", re.I)
+_SECTION = re.compile(r"^\[[^\]]*\]$")
+
+
+@dataclass(frozen=True)
+class LyricLine:
+    """One sung line: the user's text, its words, and which verse it belongs to."""
+
+    text: str
+    words: tuple[str, ...]
+    verse: int
+
+
+@dataclass(frozen=True)
+class TimedLine:
+    """A lyric line with times; ``words`` are the user's words, each with its time."""
+
+    text: str
+    start_ms: int
+    end_ms: int
+    words: tuple[Word, ...]
+    anchored_words: int
+    verse: int = 0
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """Lyric words ``lyric[0]:lyric[1]`` paired with recognised words ``rec[0]:rec[1]``."""
+
+    lyric: tuple[int, int]
+    rec: tuple[int, int]
+    similarity: float
+
+
+@dataclass(frozen=True)
+class DpOptions:
+    """Scores of the global alignment."""
+
+    gap_lyric: float = 0.4
+    """Cost of a lyric word no recognised word pairs with."""
+    gap_rec: float = 0.4
+    """Cost of a recognised word paired with no lyric word."""
+    merge: float = 0.15
+    """Extra cost of pairing one word with two or three."""
+    anchor_min: float = 0.34
+    """Pairs less similar than this give no time (their words are spread instead)."""
+    band: int = 4000
+    """Widest diagonal band searched (bounds the cost on very long inputs)."""
+
+
+def parse_lyrics(text: str) -> list[LyricLine]:
+    """Lines of lyrics text: blank lines end verses; LRC time tags, LRC metadata lines and
+    section labels on their own line (``[Chorus]``) are not sung and are dropped."""
+    lines: list[LyricLine] = []
+    verse = 0
+    blank = False
+    for raw in text.lstrip("\ufeff").splitlines():
+        line = _TIME_TAG.sub("", raw.strip()).strip()
+        if not line:
+            blank = bool(lines)
+            continue
+        if _META_TAG.match(line) or _SECTION.match(line):
+            continue
+        words = tuple(line.split())
+        if blank:
+            verse += 1
+            blank = False
+        lines.append(LyricLine(" ".join(words), words, verse))
+    return lines
+
+
+def normalize(word: str) -> str:
+    """Lower case, accents folded, letters and digits only ("¿Qué?" → "que")."""
+    folded = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(c for c in folded if c.isalnum() and not unicodedata.combining(c))
+
+
+def _similarities(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+    """Matrix of normalised edit similarities (0..1) between every ``a`` and ``b`` word."""
+    from rapidfuzz.distance import Levenshtein
+    from rapidfuzz.process import cdist
+
+    if not a or not b:
+        return np.zeros((len(a), len(b)))
+    sims: np.ndarray = cdist(list(a), list(b), scorer=Levenshtein.normalized_similarity,
+                             dtype=np.float32, workers=1)
+    empty_a = np.array([not x for x in a])
+    empty_b = np.array([not x for x in b])
+    sims[empty_a, :] = 0.0
+    sims[:, empty_b] = 0.0
+    return sims.astype(np.float64)
+
+
+def _joined(words: Sequence[str], k: int) -> list[str]:
+    return ["".join(words[i: i + k]) for i in range(max(0, len(words) - k + 1))]
+
+
+def align_dp(lyric: Sequence[str], rec: Sequence[str],
+             options: DpOptions = DpOptions()) -> list[Anchor]:
+    """Global alignment of lyric words to recognised words (both already normalised)."""
+    n, m = len(lyric), len(rec)
+    if n == 0 or m == 0:
+        return []
+    s11 = _similarities(lyric, rec)
+    s12 = _similarities(lyric, _joined(rec, 2))
+    s13 = _similarities(lyric, _joined(rec, 3))
+    s21 = _similarities(_joined(lyric, 2), rec)
+    neg = -1e18
+    score = np.full((n + 1, m + 1), neg)
+    move = np.zeros((n + 1, m + 1), dtype=np.int8)
+    score[0, 0] = 0.0
+    gl, gr, merge = options.gap_lyric, options.gap_rec, options.merge
+    band = max(options.band, abs(n - m) + 50)
+    for i in range(n + 1):
+        centre = i * m // n
+        lo, hi = max(0, centre - band), min(m, centre + band)
+        row, prev = score[i], score[i - 1] if i else None
+        for j in range(lo, hi + 1):
+            best, how = row[j], 0
+            if j and row[j - 1] - gr > best:
+                best, how = row[j - 1] - gr, 2
+            if prev is not None:
+                if prev[j] - gl > best:
+                    best, how = prev[j] - gl, 1
+                if j:
+                    v = prev[j - 1] + 2 * s11[i - 1, j - 1] - 1
+                    if v > best:
+                        best, how = v, 3
+                if j >= 2:
+                    v = prev[j - 2] + 2 * s12[i - 1, j - 2] - 1 - merge
+                    if v > best:
+                        best, how = v, 4
+                if j >= 3:
+                    v = prev[j - 3] + 2 * s13[i - 1, j - 3] - 1 - 2 * merge
+                    if v > best:
+                        best, how = v, 5
+                if i >= 2 and j:
+                    v = score[i - 2, j - 1] + 2 * s21[i - 2, j - 1] - 1 - merge
+                    if v > best:
+                        best, how = v, 6
+            row[j], move[i, j] = best, how
+    anchors: list[Anchor] = []
+    i, j = n, m
+    while i > 0 or j > 0:
+        how = int(move[i, j])
+        if how == 1:
+            i -= 1
+        elif how == 2:
+            j -= 1
+        elif how in (3, 4, 5):
+            k = how - 2
+            anchors.append(Anchor((i - 1, i), (j - k, j), float([s11, s12, s13][k - 1][
+                i - 1, j - k])))
+            i, j = i - 1, j - k
+        elif how == 6:
+            anchors.append(Anchor((i - 2, i), (j - 1, j), float(s21[i - 2, j - 1])))
+            i, j = i - 2, j - 1
+        else:  # unreachable cell inside the band's edge: walk back along a gap
+            if i > 0:
+                i -= 1
+            else:
+                j -= 1
+    anchors.reverse()
+    return [a for a in anchors if a.similarity >= options.anchor_min]
+
+
+def align_greedy(lyric: Sequence[str], rec: Sequence[str], window: int = 8,
+                 threshold: float = 0.6) -> list[Anchor]:
+    """The seed's greedy matcher: each lyric word takes the first similar recognised word
+    among the next ``window`` after the last match; unmatched lyric words are skipped."""
+    sims = _similarities(lyric, rec)
+    anchors: list[Anchor] = []
+    cursor = 0
+    for i in range(len(lyric)):
+        for j in range(cursor, min(len(rec), cursor + window)):
+            if sims[i, j] >= threshold:
+                anchors.append(Anchor((i, i + 1), (j, j + 1), float(sims[i, j])))
+                cursor = j + 1
+                break
+    return anchors
+
+
+def _word_ms(word: str) -> int:
+    """A sung word's typical length (ms): to time unanchored words, and to cut the pause
+    Whisper folds into a line's first word."""
+    return 200 + 90 * len(normalize(word))
+
+
+def time_lines(lines: Sequence[LyricLine], rec: Sequence[Word], anchors: Sequence[Anchor],
+               end_ms: int) -> list[TimedLine]:
+    """Times for every lyric line and word from ``anchors`` into the recognised ``rec``."""
+    words = [w for line in lines for w in line.words]
+    verse_of = [line.verse for line in lines for _ in line.words]
+    n = len(words)
+    start: list[int | None] = [None] * n
+    end: list[int | None] = [None] * n
+    rec_of: list[int | None] = [None] * n
+    for a in anchors:
+        r0, r1 = rec[a.rec[0]], rec[a.rec[1] - 1]
+        span = list(range(*a.lyric))
+        total = sum(len(words[i]) for i in span) or 1
+        t, used = r0.start_ms, 0
+        for i in span:
+            used += len(words[i])
+            start[i] = t
+            t = r0.start_ms + (r1.end_ms - r0.start_ms) * used // total
+            end[i] = max(t, start[i] or 0)
+            rec_of[i] = a.rec[1] - 1
+    i = 0
+    while i < n:
+        if start[i] is not None:
+            i += 1
+            continue
+        k = i
+        while k < n and start[k] is None:
+            k += 1
+        _fill(words, verse_of, start, end, rec_of, rec, i, k, end_ms)
+        i = k
+    first = 0
+    for line in lines:  # Whisper folds the pause before a line into its first word
+        s0, e0 = start[first], end[first]
+        if rec_of[first] is not None and s0 is not None and e0 is not None:
+            start[first] = max(s0, e0 - _word_ms(words[first]))
+        first += len(line.words)
+    out: list[TimedLine] = []
+    pos = 0
+    for line in lines:
+        timed = []
+        for w in line.words:
+            s, e = start[pos] or 0, end[pos] or 0
+            timed.append(Word(w, s, max(e, s + 1), 1.0 if rec_of[pos] is not None else 0.0))
+            pos += 1
+        anchored = sum(1 for x in timed if x.probability > 0)
+        out.append(TimedLine(line.text, timed[0].start_ms, timed[-1].end_ms, tuple(timed),
+                             anchored, line.verse))
+    return out
+
+
+def _fill(words: list[str], verse_of: list[int], start: list[int | None],
+          end: list[int | None], rec_of: list[int | None], rec: Sequence[Word],
+          i: int, k: int, end_ms: int) -> None:
+    """Time unanchored lyric words ``i:k`` between their anchored neighbours."""
+    t0 = end[i - 1] if i > 0 and end[i - 1] is not None else 0
+    t1 = start[k] if k < len(words) and start[k] is not None else end_ms
+    t0, t1 = int(t0 or 0), int(t1 if t1 is not None else end_ms)
+    if i == 0 and rec:
+        t0 = min(rec[0].start_ms, t1)
+    before = rec_of[i - 1] if i > 0 else None
+    r_lo = before + 1 if before is not None else 0
+    r_hi = next((r for r in rec_of[k:] if r is not None), len(rec))
+    free = [w for w in rec[r_lo:r_hi] if t0 <= w.start_ms and w.end_ms <= t1]
+    need = [_word_ms(w) for w in words[i:k]]
+    if free and free[-1].end_ms - free[0].start_ms >= sum(need) // 2:
+        _spread(start, end, i, need, free[0].start_ms, free[-1].end_ms)
+        return
+    hi = max(t0, t1)
+    if hi - t0 <= sum(need):
+        _spread(start, end, i, need, t0, hi)
+        return
+    # More room than the words need: words of the verse sung before go right after it,
+    # words of the verse sung next go right before it, whole verses in between are centred.
+    head = i
+    while head < k and i > 0 and verse_of[head] == verse_of[i - 1]:
+        head += 1
+    tail = k
+    while tail > head and k < len(words) and verse_of[tail - 1] == verse_of[k]:
+        tail -= 1
+    head_ms, tail_ms = sum(need[: head - i]), sum(need[tail - i:])
+    _spread(start, end, i, need[: head - i], t0, t0 + head_ms)
+    _spread(start, end, tail, need[tail - i:], hi - tail_ms, hi)
+    middle = need[head - i: tail - i]
+    lo = t0 + head_ms + (hi - tail_ms - t0 - head_ms - sum(middle)) // 2
+    _spread(start, end, head, middle, lo, lo + sum(middle))
+
+
+def _spread(start: list[int | None], end: list[int | None], first: int, need: list[int],
+            lo: int, hi: int) -> None:
+    """Times for words ``first…`` over ``lo..hi``, in proportion to their ``need``."""
+    total = sum(need) or 1
+    acc = 0
+    for x, d in enumerate(need, first):
+        start[x] = lo + (hi - lo) * acc // total
+        acc += d
+        end[x] = lo + (hi - lo) * acc // total
+
+
+@dataclass(frozen=True)
+class LyricsAlignment:
+    """Every lyric line timed, and how much recognition supported it."""
+
+    lines: tuple[TimedLine, ...]
+    method: str
+    anchored_words: int
+    lyric_words: int
+    recognised_words: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {"method": self.method, "lines": len(self.lines),
+                "lyric_words": self.lyric_words, "anchored_words": self.anchored_words,
+                "recognised_words": self.recognised_words,
+                "anchored_lines": sum(1 for x in self.lines if x.anchored_words)}
+
+
+def align_lyrics(lyrics: str | Sequence[LyricLine], rec: Sequence[Word], end_ms: int,
+                 method: str = "dp", options: DpOptions = DpOptions()) -> LyricsAlignment:
+    """Time every line of ``lyrics`` from the recognised words ``rec`` (source time).
+
+    ``method`` is ``dp`` (global alignment) or ``greedy`` (the seed's baseline).
+    ``end_ms`` is the audio's length, the latest time an unanchored line may take.
+    """
+    lines = parse_lyrics(lyrics) if isinstance(lyrics, str) else list(lyrics)
+    rec = sorted((w for w in rec if normalize(w.text)), key=lambda w: w.start_ms)
+    lyric_norm = [normalize(w) for line in lines for w in line.words]
+    rec_norm = [normalize(w.text) for w in rec]
+    if method == "dp":
+        anchors = align_dp(lyric_norm, rec_norm, options)
+    elif method == "greedy":
+        anchors = align_greedy(lyric_norm, rec_norm)
+    else:
+        raise ValueError(f"unknown lyrics alignment method {method!r} (dp, greedy)")
+    timed = time_lines(lines, rec, anchors, end_ms) if lines else []
+    anchored = sum(a.lyric[1] - a.lyric[0] for a in anchors)
+    return LyricsAlignment(tuple(timed), method, anchored, len(lyric_norm), len(rec))
+
+
+_ENGLISH = frozenset((
+    "the", "an", "and", "or", "but", "of", "to", "at", "for", "with", "is", "are", "was",
+    "were", "be", "been", "it", "its", "i", "you", "he", "she", "we", "they", "me", "my",
+    "your", "our", "their", "this", "that", "what", "when", "where", "who", "why", "how",
+    "not", "do", "don't", "i'm", "it's", "can", "will", "just", "all", "love", "baby", "yeah"))
+
+
+def looks_english(text: str) -> bool:
+    """Whether lyrics read as English: at least 15% of their words are common English
+    function words (used to pick a multilingual model for other languages)."""
+    tokens = [t.strip(".,!?;:\"()").casefold() for t in text.split()]
+    tokens = [t for t in tokens if t]
+    if not tokens:
+        return True
+    return sum(t in _ENGLISH for t in tokens) / len(tokens) >= 0.15
