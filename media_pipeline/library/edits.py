@@ -1,0 +1,256 @@
+"""Segment edits with undo/redo, kept in the library database (restarts lose nothing).
+
+Edits belong to one media file *and* the cues they were made on: ``base`` is a digest of
+the ``corrected_cues`` file (:func:`cues_base`). The current edited list and two stacks of
+earlier lists (undo, at most :data:`MAX_UNDO`; redo, cleared by a new edit) are stored as
+JSON, the seed's "save segments.json before every mutation". Every operation is one
+transaction; within a process one lock per (media, base) serializes them, and DuckDB's
+conflict detection (retried) covers the rest.
+"""
+
+import hashlib
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+from media_pipeline.errors import MediaPipelineError
+from media_pipeline.library.db import Library
+from media_pipeline.subtitles.model import Cue
+
+MAX_UNDO = 50
+MAX_TEXT_CHARS = 1000
+
+EDIT_SCHEMA = """
+CREATE TABLE IF NOT EXISTS segment_edits (
+    media_key VARCHAR NOT NULL,
+    base VARCHAR NOT NULL,
+    version INTEGER NOT NULL,
+    segments VARCHAR NOT NULL,
+    updated TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    PRIMARY KEY (media_key, base)
+);
+CREATE TABLE IF NOT EXISTS segment_history (
+    media_key VARCHAR NOT NULL,
+    base VARCHAR NOT NULL,
+    stack VARCHAR NOT NULL,
+    pos INTEGER NOT NULL,
+    segments VARCHAR NOT NULL,
+    PRIMARY KEY (media_key, base, stack, pos)
+);
+"""
+
+T = TypeVar("T")
+
+
+class EditError(MediaPipelineError):
+    """An edit that cannot be applied (unknown segment, bad times, empty text)."""
+
+
+class NothingToUndoError(EditError):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"nothing to {what}")
+        self.what = what
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One editable cue: ``text`` keeps line breaks as ``\\n``."""
+
+    id: int
+    start_ms: int
+    end_ms: int
+    text: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class EditState:
+    segments: list[Segment]
+    version: int
+    undo_depth: int
+    redo_depth: int
+    edited: bool
+
+
+def cues_base(cues_file: Path) -> str:
+    """What edits are made on: a digest of the cues file's bytes. Edits stay with the cues
+    they were made on, and survive a recomputation that gives the same cues."""
+    return hashlib.sha256(cues_file.read_bytes()).hexdigest()[:16]
+
+
+def segments_from_cues(cues: list[Cue]) -> list[Segment]:
+    return [Segment(i + 1, c.start_ms, c.end_ms, "\n".join(c.lines)) for i, c in enumerate(cues)]
+
+
+def apply_change(segments: list[Segment], segment_id: int, *, text: str | None = None,
+                 start_ms: int | None = None, end_ms: int | None = None) -> list[Segment]:
+    """A new list with segment ``segment_id`` changed; raises EditError when invalid."""
+    index = segment_id - 1
+    if not 0 <= index < len(segments):
+        raise EditError(f"no segment {segment_id} (there are {len(segments)})")
+    old = segments[index]
+    new_text = old.text if text is None else _clean_text(text)
+    start = old.start_ms if start_ms is None else int(start_ms)
+    end = old.end_ms if end_ms is None else int(end_ms)
+    if start < 0 or end <= start:
+        raise EditError("a segment needs 0 <= start_ms < end_ms")
+    out = list(segments)
+    out[index] = Segment(old.id, start, end, new_text)
+    return out
+
+
+def _clean_text(text: str) -> str:
+    lines = [" ".join(line.split()) for line in text.replace("\r\n", "\n").split("\n")]
+    cleaned = "\n".join(line for line in lines if line)
+    if not cleaned:
+        raise EditError("a segment's text cannot be empty")
+    if len(cleaned) > MAX_TEXT_CHARS:
+        raise EditError(f"a segment's text is limited to {MAX_TEXT_CHARS} characters")
+    return cleaned
+
+
+def edited_cues(base: list[Cue], segments: list[Segment],
+                break_lines: Callable[[str], tuple[str, ...]]) -> list[Cue]:
+    """``base`` with the edited segments applied; unchanged cues keep their timed words.
+
+    A changed text without explicit line breaks is laid out by ``break_lines``.
+    """
+    out: list[Cue] = []
+    for i, seg in enumerate(segments):
+        cue = base[i] if i < len(base) else None
+        if cue is not None and "\n".join(cue.lines) == seg.text:
+            out.append(cue if (cue.start_ms, cue.end_ms) == (seg.start_ms, seg.end_ms)
+                       else Cue(seg.start_ms, seg.end_ms, cue.lines))
+            continue
+        lines = tuple(seg.text.split("\n")) if "\n" in seg.text else break_lines(seg.text)
+        out.append(Cue(seg.start_ms, seg.end_ms, lines))
+    return out
+
+
+def _dump(segments: list[Segment]) -> str:
+    return json.dumps([s.to_json() for s in segments], ensure_ascii=False)
+
+
+def _load(text: str) -> list[Segment]:
+    return [Segment(int(d["id"]), int(d["start_ms"]), int(d["end_ms"]), str(d["text"]))
+            for d in json.loads(text)]
+
+
+class EditStore:
+    """Edits of every (media, base) in the library file."""
+
+    _locks: ClassVar[dict[tuple[str, str], threading.Lock]] = {}
+    _locks_guard: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+        self._schema_ready = False
+
+    def _lock(self, key: str, base: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault((key, base), threading.Lock())
+
+    def _run(self, work: Callable[[Any], T]) -> T:
+        import duckdb
+
+        def with_schema(con: Any) -> T:
+            if not self._schema_ready:
+                con.execute(EDIT_SCHEMA)
+            return work(con)
+
+        for attempt in range(5):
+            try:
+                result = self.library._retry(with_schema)
+                self._schema_ready = True
+                return result
+            except duckdb.ConstraintException:  # a writer in another process got there first
+                if attempt == 4:
+                    raise
+        raise AssertionError("unreachable")
+
+    def state(self, key: str, base: str, original: list[Segment]) -> EditState:
+        """The current segments (``original`` when never edited) and the stack depths."""
+        def work(con: Any) -> EditState:
+            return _state(con, key, base, original)
+        return self._run(work)
+
+    def edit(self, key: str, base: str, original: list[Segment], segment_id: int,
+             **changes: Any) -> EditState:
+        """Apply one change; the previous list goes on the undo stack, redo is cleared."""
+        def work(con: Any) -> EditState:
+            current = _state(con, key, base, original)
+            new = apply_change(current.segments, segment_id, **changes)
+            if new == current.segments:
+                return current
+            _push(con, key, base, "undo", current.segments, limit=MAX_UNDO)
+            con.execute("DELETE FROM segment_history WHERE media_key = ? AND base = ? "
+                        "AND stack = 'redo'", [key, base])
+            _set_current(con, key, base, new, current.version + 1)
+            return _state(con, key, base, original)
+        with self._lock(key, base):
+            return self._run(work)
+
+    def undo(self, key: str, base: str, original: list[Segment]) -> EditState:
+        return self._step(key, base, original, "undo", "redo")
+
+    def redo(self, key: str, base: str, original: list[Segment]) -> EditState:
+        return self._step(key, base, original, "redo", "undo")
+
+    def _step(self, key: str, base: str, original: list[Segment], take: str,
+              give: str) -> EditState:
+        def work(con: Any) -> EditState:
+            current = _state(con, key, base, original)
+            top = con.execute(
+                "SELECT pos, segments FROM segment_history WHERE media_key = ? AND base = ? "
+                "AND stack = ? ORDER BY pos DESC LIMIT 1", [key, base, take]).fetchall()
+            if not top:
+                raise NothingToUndoError(take)
+            pos, segments = top[0]
+            con.execute("DELETE FROM segment_history WHERE media_key = ? AND base = ? "
+                        "AND stack = ? AND pos = ?", [key, base, take, pos])
+            _push(con, key, base, give, current.segments, limit=MAX_UNDO)
+            _set_current(con, key, base, _load(segments), current.version + 1)
+            return _state(con, key, base, original)
+        with self._lock(key, base):
+            return self._run(work)
+
+    def current(self, key: str, base: str) -> tuple[list[Segment], int] | None:
+        """The edited list and its version, or None when ``key`` has no edits on ``base``."""
+        def work(con: Any) -> tuple[list[Segment], int] | None:
+            rows = con.execute("SELECT segments, version FROM segment_edits "
+                               "WHERE media_key = ? AND base = ?", [key, base]).fetchall()
+            return (_load(rows[0][0]), int(rows[0][1])) if rows else None
+        return self._run(work)
+
+
+def _state(con: Any, key: str, base: str, original: list[Segment]) -> EditState:
+    rows = con.execute("SELECT segments, version FROM segment_edits "
+                       "WHERE media_key = ? AND base = ?", [key, base]).fetchall()
+    depths = dict(con.execute(
+        "SELECT stack, count(*) FROM segment_history WHERE media_key = ? AND base = ? "
+        "GROUP BY stack", [key, base]).fetchall())
+    segments, version = (_load(rows[0][0]), int(rows[0][1])) if rows else (original, 0)
+    return EditState(segments, version, int(depths.get("undo", 0)),
+                     int(depths.get("redo", 0)), bool(rows))
+
+
+def _push(con: Any, key: str, base: str, stack: str, segments: list[Segment],
+          limit: int) -> None:
+    top = con.execute("SELECT coalesce(max(pos), 0) FROM segment_history WHERE media_key = ? "
+                      "AND base = ? AND stack = ?", [key, base, stack]).fetchone()[0]
+    con.execute("INSERT INTO segment_history (media_key, base, stack, pos, segments) "
+                "VALUES (?, ?, ?, ?, ?)", [key, base, stack, int(top) + 1, _dump(segments)])
+    con.execute("DELETE FROM segment_history WHERE media_key = ? AND base = ? AND stack = ? "
+                "AND pos <= ?", [key, base, stack, int(top) + 1 - limit])
+
+
+def _set_current(con: Any, key: str, base: str, segments: list[Segment], version: int) -> None:
+    con.execute(
+        "INSERT INTO segment_edits (media_key, base, version, segments) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (media_key, base) DO UPDATE SET version = excluded.version, "
+        "segments = excluded.segments, updated = now()", [key, base, version, _dump(segments)])

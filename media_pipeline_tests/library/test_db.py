@@ -1,0 +1,41 @@
+import multiprocessing
+from pathlib import Path
+
+from media_pipeline.library.db import Library
+
+
+def _writer(path: str, worker: int, count: int) -> None:
+    library = Library(Path(path), lock_timeout_s=60)
+    for i in range(count):
+        key = f"{worker:02d}{i:014d}"
+        library.register(key, f"file{i}.wav", f"/in/{worker}/file{i}.wav")
+        library.save_entry(key, duration_s=1.0, language="en", model="tiny.en",
+                           fingerprint="f", outputs={"srt": "x"},
+                           cues=[(0, 1000, f"cue {worker} {i}")], word_count=2)
+
+
+def test_concurrent_writers_lose_no_row(tmp_path: Path) -> None:
+    path = tmp_path / "library.duckdb"
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(str(path), w, 15)) for w in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    library = Library(path)
+    rows = library.rows()
+    assert len(rows) == 60
+    assert all(r.status == "completed" and r.cue_count == 1 for r in rows)
+    assert library.search("cue 3 14") == ["03" + f"{14:014d}"]
+
+
+def test_every_name_is_kept_and_status_moves(tmp_path: Path) -> None:
+    library = Library(tmp_path / "lib.duckdb")
+    library.register("k1", "a.mp3", "/x/a.mp3")
+    library.register("k1", "b.mp3", "/y/b.mp3")
+    library.register("k1", "a.mp3", "/x/a.mp3")
+    assert library.names("k1") == [("a.mp3", "/x/a.mp3"), ("b.mp3", "/y/b.mp3")]
+    library.set_status("k1", "failed", "not a media file")
+    row = library.get("k1")
+    assert row is not None and row.status == "failed" and row.error == "not a media file"
