@@ -1,0 +1,74 @@
+import shutil
+from pathlib import Path
+
+import dagster as dg
+
+from media_pipeline.definitions import build_definitions
+from media_pipeline.resources.pipeline import StorageResource
+from media_pipeline.sensors import RANGE_END, RANGE_START, build_inbox_sensor
+from media_pipeline.settings import PipelineSettings, RuntimeSettings
+
+
+def test_inbox_files_become_partitions_and_one_run_per_batch(
+        tmp_path: Path, corpus: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for clip in sorted((corpus / "librispeech").glob("*.flac")):
+        shutil.copy(clip, inbox / clip.name)
+    shutil.copy(inbox / "61-70968-0000.flac", inbox / "duplicate.flac")  # same bytes
+    storage = StorageResource(data_dir=str(tmp_path / "data"))
+    sensor = build_inbox_sensor(inbox, batch_size=2)
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(instance=instance, resources={"storage": storage})
+        result = sensor(context)
+        assert isinstance(result, dg.SensorResult)
+        added = result.dynamic_partitions_requests[0]
+        assert isinstance(added, dg.AddDynamicPartitionsRequest)
+        assert len(added.partition_keys) == 3  # three distinct contents, four files
+        ranges = [(r.tags[RANGE_START], r.tags[RANGE_END]) for r in result.run_requests]
+        assert ranges == [(added.partition_keys[0], added.partition_keys[1]),
+                          (added.partition_keys[2], added.partition_keys[2])]
+        assert len({r.run_key for r in result.run_requests}) == 2
+        instance.add_dynamic_partitions("media", list(added.partition_keys))
+
+        again = sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor,
+                                               resources={"storage": storage}))
+        assert isinstance(again, dg.SkipReason)  # nothing is processed twice
+
+
+def test_definitions_load_with_every_stage() -> None:
+    defs = build_definitions(RuntimeSettings(data_dir=Path("/tmp/unused")), PipelineSettings())
+    keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert {"source_media", "vocals", "speech_audio", "speech_regions", "transcript", "cues",
+            "corrected_cues", "subtitles", "library_entry"} <= keys
+    assert defs.resolve_job_def("subtitles_job") is not None
+    assert defs.resolve_sensor_def("inbox_sensor") is not None
+
+
+def test_a_missing_inbox_is_created_not_an_error(tmp_path: Path) -> None:
+    inbox = tmp_path / "not-yet"
+    sensor = build_inbox_sensor(inbox, batch_size=8)
+    with dg.instance_for_test() as instance:
+        result = sensor(dg.build_sensor_context(
+            instance=instance, resources={"storage": StorageResource(data_dir=str(tmp_path))}))
+    assert isinstance(result, dg.SkipReason)
+    assert inbox.is_dir()
+
+
+def test_lyrics_sidecars_in_the_inbox_are_kept_for_their_song(
+        tmp_path: Path, corpus: Path) -> None:
+    from media_pipeline.music import stored_lyrics
+    from media_pipeline.storage import media_key_of_file
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    song = inbox / "song.flac"
+    shutil.copy(corpus / "librispeech" / "61-70968-0000.flac", song)
+    (inbox / "song.lyrics.txt").write_text("He began a confused complaint\n", encoding="utf-8")
+    storage = StorageResource(data_dir=str(tmp_path / "data"))
+    with dg.instance_for_test() as instance:
+        result = build_inbox_sensor(inbox, 8)(
+            dg.build_sensor_context(instance=instance, resources={"storage": storage}))
+    assert isinstance(result, dg.SensorResult) and len(result.run_requests) == 1
+    key = media_key_of_file(song)
+    assert stored_lyrics(tmp_path / "data", key) == "He began a confused complaint\n"
