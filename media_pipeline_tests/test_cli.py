@@ -1,0 +1,35 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_process_json_contract(tmp_path: Path, corpus: Path) -> None:
+    bad = tmp_path / "bad.mp3"
+    bad.write_text("not audio")
+    cmd = [sys.executable, "-m", "media_pipeline.cli", "process",
+           str(corpus / "jfk" / "jfk.wav"), str(bad), "--data-dir", str(tmp_path / "d"), "--json"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 1  # one input failed
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    contract = {"source", "key", "status", "error", "outputs", "seconds"}
+    assert [set(r) for r in rows] == [contract, contract]
+    good, failed = rows
+    assert good["status"] == "completed" and good["error"] is None
+    assert set(good["outputs"]) == {"srt", "vtt", "ass", "lrc", "elrc", "txt"}
+    assert all(Path(p).exists() for p in good["outputs"].values())
+    assert len(good["key"]) == 16
+    assert failed["status"] == "failed" and "not a media file" in failed["error"]
+
+
+def test_unknown_profile_is_a_clear_error(tmp_path: Path, corpus: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "media_pipeline.cli", "process",
+                          str(corpus / "jfk" / "jfk.wav"), "--profile", "nope",
+                          "--data-dir", str(tmp_path)], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "unknown segmentation profile 'nope'" in out.stderr
+    assert "Traceback" not in out.stderr
