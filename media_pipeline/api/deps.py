@@ -1,0 +1,94 @@
+"""Shared FastAPI dependencies: the app's state, settings, library, instance, auth.
+
+Routers (jobs, narrations, …) take what they need with ``Depends(get_…)``; the app built
+by :func:`media_pipeline.api.app.create_app` puts one :class:`AppState` on ``app.state``.
+These signatures are stable: other routers import them.
+"""
+
+import hmac
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fastapi import HTTPException, Request, status
+
+from media_pipeline.library.db import Library
+from media_pipeline.settings import PipelineSettings, RuntimeSettings
+
+if TYPE_CHECKING:
+    import dagster as dg
+
+    from media_pipeline.jobs.events import EventLog
+    from media_pipeline.jobs.service import JobService
+    from media_pipeline.jobs.submit import RunSubmitter
+
+
+@dataclass
+class AppState:
+    """Everything a request handler may need, built once per app."""
+
+    runtime: RuntimeSettings
+    settings: PipelineSettings
+    """The server's default pipeline settings (a job's options override some of them)."""
+    jobs: "JobService"
+    events: "EventLog"
+    extras: dict[str, Any] = field(default_factory=dict)
+    """Room for other routers' own state (keyed by router name)."""
+
+    @property
+    def library(self) -> Library:
+        return Library(self.runtime.library_path, self.runtime.library_lock_timeout_s)
+
+    @property
+    def instance(self) -> "dg.DagsterInstance":
+        return self.jobs.instance
+
+    @property
+    def submitter(self) -> "RunSubmitter":
+        return self.jobs.submitter
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.media_pipeline
+    return state
+
+
+def get_runtime(request: Request) -> RuntimeSettings:
+    return get_state(request).runtime
+
+
+def get_pipeline_settings(request: Request) -> PipelineSettings:
+    return get_state(request).settings
+
+
+def get_library(request: Request) -> Library:
+    return get_state(request).library
+
+
+def get_instance(request: Request) -> "dg.DagsterInstance":
+    return get_state(request).instance
+
+
+def get_submitter(request: Request) -> "RunSubmitter":
+    return get_state(request).submitter
+
+
+def get_jobs(request: Request) -> "JobService":
+    return get_state(request).jobs
+
+
+def require_token(request: Request) -> None:
+    """401 unless the request carries the configured bearer token (when one is set).
+
+    The token is read from ``Authorization: Bearer <token>``, or from the ``access_token``
+    query parameter (for EventSource clients, which cannot set headers).
+    """
+    expected = get_runtime(request).api_token
+    if not expected:
+        return
+    header = request.headers.get("authorization", "")
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer":
+        given = request.query_params.get("access_token", "")
+    if not given or not hmac.compare_digest(given.strip().encode(), expected.encode()):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or wrong bearer token",
+                            headers={"WWW-Authenticate": "Bearer"})

@@ -1,0 +1,255 @@
+"""``/api/jobs``: create (upload or library path), list, read, download, cancel, edit."""
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from media_pipeline.api.deps import AppState, get_state
+from media_pipeline.api.schemas import (
+    ErrorOut,
+    JobFromPath,
+    JobOptionsIn,
+    JobOut,
+    SegmentOut,
+    SegmentPatch,
+)
+from media_pipeline.api.uploads import (
+    check_content_length,
+    discard,
+    resolve_library_path,
+    save_upload,
+)
+from media_pipeline.errors import MediaPipelineError, NoAudioStreamError, NotMediaError
+from media_pipeline.jobs.model import Job, JobOptions, valid_job_id
+from media_pipeline.jobs.service import (
+    Created,
+    InvalidOptionsError,
+    JobConflictError,
+    JobNotFoundError,
+    TooManyPendingError,
+)
+from media_pipeline.jobs.submit import SubmitError
+from media_pipeline.library.edits import EditError, EditState, NothingToUndoError
+
+router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+State = Annotated[AppState, Depends(get_state)]
+
+MEDIA_TYPES = {"srt": "application/x-subrip", "vtt": "text/vtt", "ass": "text/x-ssa",
+               "lrc": "text/plain", "txt": "text/plain"}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "No such job"},
+    409: {"model": ErrorOut, "description": "The job is not in a state that allows this"},
+}
+
+_OPTION_FIELDS = tuple(JobOptionsIn.model_fields)
+_CREATE_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {"schema": {
+            "type": "object", "required": ["file"],
+            "properties": {"file": {"type": "string", "format": "binary"},
+                           **{k: {"type": "boolean" if k == "preview" else "string"}
+                              for k in _OPTION_FIELDS}}}},
+        "application/json": {"schema": JobFromPath.model_json_schema()},
+    },
+}
+
+
+def http_error(exc: MediaPipelineError) -> HTTPException:
+    """The status code for each of our errors (messages are already safe to show)."""
+    if isinstance(exc, JobNotFoundError):
+        return HTTPException(status.HTTP_404_NOT_FOUND, exc.user_message)
+    if isinstance(exc, NothingToUndoError | JobConflictError):
+        return HTTPException(status.HTTP_409_CONFLICT, exc.user_message)
+    if isinstance(exc, NotMediaError | NoAudioStreamError):
+        return HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, exc.user_message)
+    if isinstance(exc, EditError | InvalidOptionsError):
+        return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, exc.user_message)
+    if isinstance(exc, TooManyPendingError):
+        return HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, exc.user_message,
+                             headers={"Retry-After": str(exc.retry_after_s)})
+    if isinstance(exc, SubmitError):
+        return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, exc.user_message,
+                             headers={"Retry-After": "5"})
+    return HTTPException(status.HTTP_500_INTERNAL_SERVER_ERROR, exc.user_message)
+
+
+def _job(state: AppState, job_id: str) -> Job:
+    if not valid_job_id(job_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id}")
+    job = state.jobs.get(job_id)
+    if job is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id}")
+    return job
+
+
+def library_root(state: AppState) -> Path:
+    """Where ``{"path": …}`` jobs may read from: MEDIA_PIPELINE_LIBRARY_ROOT or <data>/library."""
+    return state.runtime.library_root or state.runtime.data_dir / "library"
+
+
+def _form_options(form: Any) -> JobOptions:
+    raw = {k: form.get(k) for k in _OPTION_FIELDS if isinstance(form.get(k), str)}
+    if "preview" in raw:
+        raw["preview"] = str(raw["preview"]).strip().lower() in ("1", "true", "yes", "on")
+    try:
+        return JobOptionsIn(**raw).to_options()
+    except ValidationError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            exc.errors()[0].get("msg", "invalid option")) from exc
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=JobOut,
+             openapi_extra={"requestBody": _CREATE_BODY},
+             responses={200: {"model": JobOut, "description": "The same content with the same "
+                                                              "options: that existing job"},
+                        413: {"model": ErrorOut, "description": "Upload over the size limit"},
+                        415: {"model": ErrorOut, "description": "Not audio or video"},
+                        422: {"model": ErrorOut, "description": "Invalid options"},
+                        429: {"model": ErrorOut, "description": "MAX_PENDING_MEDIA_JOBS jobs "
+                                                                "already wait (Retry-After)"}})
+async def create_job(request: Request, state: State) -> JSONResponse:
+    """Create a job from a multipart upload (field ``file``) or JSON ``{"path": …}``.
+
+    201 with the new job; 200 with the existing job when the same content was already
+    processed (or is being processed) with the same options; 429 with ``Retry-After`` when
+    MAX_PENDING_MEDIA_JOBS jobs already wait, and then nothing is stored.
+    """
+    limit = state.runtime.max_upload_mb << 20
+    content_type = request.headers.get("content-type", "")
+    temp = None
+    try:
+        if content_type.startswith("multipart/form-data"):
+            length = request.headers.get("content-length")
+            if length is None:  # a bounded upload needs its size up front
+                raise HTTPException(status.HTTP_411_LENGTH_REQUIRED, "send Content-Length")
+            check_content_length(length, limit)
+            form = await request.form(max_files=1, max_fields=len(_OPTION_FIELDS) + 2)
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                                    "send the media file in the multipart field 'file'")
+            options = _form_options(form)
+            temp = await save_upload(upload, state.runtime.data_dir, limit)
+            name = (upload.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1]
+            created = await run_in_threadpool(state.jobs.create, temp, name, options)
+        else:
+            try:
+                body = JobFromPath.model_validate(json.loads(await request.body() or b"{}"))
+            except (ValueError, ValidationError) as exc:
+                raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                                    "send multipart 'file', or JSON {\"path\": …}") from exc
+            root = library_root(state)
+            path = resolve_library_path(body.path, root)
+            options = JobOptionsIn(**body.model_dump(exclude={"path"})).to_options()
+            created = await run_in_threadpool(state.jobs.create, path, path.name, options,
+                                              None, path)
+    except MediaPipelineError as exc:
+        raise http_error(exc) from exc
+    finally:
+        discard(temp)
+    return _created_response(created)
+
+
+def _created_response(created: Created) -> JSONResponse:
+    code = status.HTTP_201_CREATED if created.created else status.HTTP_200_OK
+    headers = {"Location": f"/api/jobs/{created.job.id}"}
+    return JSONResponse(created.job.to_json(), status_code=code, headers=headers)
+
+
+@router.get("", response_model=list[JobOut])
+def list_jobs(state: State, limit: int = 500) -> list[dict[str, Any]]:
+    """Jobs in the instance, newest first (finished ones beyond MAX_FINISHED_JOBS are pruned)."""
+    return [j.to_json() for j in state.jobs.all(limit=max(1, min(limit, 5000)))]
+
+
+@router.get("/{job_id}", response_model=JobOut, responses=ERRORS)
+def get_job(job_id: str, state: State) -> dict[str, Any]:
+    return _job(state, job_id).to_json()
+
+
+@router.get("/{job_id}/subtitles/{fmt}", response_class=FileResponse, responses=ERRORS)
+def get_subtitles(job_id: str, fmt: str, state: State) -> FileResponse:
+    """The job's subtitles in one of the formats listed in its ``outputs`` (srt, vtt, ass…)."""
+    job = _job(state, job_id)
+    path = state.jobs.subtitle_path(job, fmt) if fmt.isalnum() and len(fmt) <= 8 else None
+    if path is None or not path.exists():
+        known = ", ".join(job.outputs) or "none yet"
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            f"job {job.id} ({job.state.value}) has no {fmt[:8]!r} file; "
+                            f"formats: {known}")
+    media_type = MEDIA_TYPES.get(fmt, "text/plain")
+    return FileResponse(path, media_type=f"{media_type}; charset=utf-8",
+                        filename=path.name, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/{job_id}/cancel", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED,
+             responses={**ERRORS, 200: {"model": JobOut, "description": "Already finished"}})
+def cancel_job(job_id: str, state: State, response: Response) -> dict[str, Any]:
+    """Cancel: a queued run at once, a running one is terminated (killed after a grace time).
+
+    202 while cancelling; 200 with the job unchanged when it had already finished.
+    """
+    job = _job(state, job_id)
+    if job.state.finished:
+        response.status_code = status.HTTP_200_OK
+        return job.to_json()
+    return state.jobs.cancel(job_id).to_json()
+
+
+def _segments(edit: EditState, response: Response) -> list[dict[str, Any]]:
+    response.headers["X-Undo-Depth"] = str(edit.undo_depth)
+    response.headers["X-Redo-Depth"] = str(edit.redo_depth)
+    response.headers["X-Edit-Version"] = str(edit.version)
+    return [s.to_json() for s in edit.segments]
+
+
+@router.get("/{job_id}/segments", response_model=list[SegmentOut], responses=ERRORS)
+def get_segments(job_id: str, state: State, response: Response) -> list[dict[str, Any]]:
+    """The job's cues with edits applied (headers: X-Undo-Depth, X-Redo-Depth)."""
+    try:
+        return _segments(state.jobs.segments(_job(state, job_id)), response)
+    except MediaPipelineError as exc:
+        raise http_error(exc) from exc
+
+
+@router.patch("/{job_id}/segments/{segment_id}", response_model=SegmentOut,
+              responses={**ERRORS, 422: {"model": ErrorOut}})
+def patch_segment(job_id: str, segment_id: int, patch: SegmentPatch, state: State,
+                  response: Response) -> dict[str, Any]:
+    """Change a segment's text and/or times; the subtitle files are exported again."""
+    changes = patch.model_dump(exclude_none=True)
+    if not changes:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "send at least one of text, start_ms, end_ms")
+    try:
+        edit = state.jobs.edit(_job(state, job_id), segment_id, **changes)
+    except MediaPipelineError as exc:
+        raise http_error(exc) from exc
+    _segments(edit, response)
+    return edit.segments[segment_id - 1].to_json()
+
+
+@router.post("/{job_id}/undo", response_model=list[SegmentOut], responses=ERRORS)
+def undo(job_id: str, state: State, response: Response) -> list[dict[str, Any]]:
+    """Undo the last edit (at most 50 are kept); 409 when there is nothing to undo."""
+    try:
+        return _segments(state.jobs.undo(_job(state, job_id)), response)
+    except MediaPipelineError as exc:
+        raise http_error(exc) from exc
+
+
+@router.post("/{job_id}/redo", response_model=list[SegmentOut], responses=ERRORS)
+def redo(job_id: str, state: State, response: Response) -> list[dict[str, Any]]:
+    """Redo the last undone edit (a new edit clears them); 409 when there is none."""
+    try:
+        return _segments(state.jobs.redo(_job(state, job_id)), response)
+    except MediaPipelineError as exc:
+        raise http_error(exc) from exc
+

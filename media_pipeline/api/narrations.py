@@ -1,0 +1,120 @@
+"""``/api/narrations``: text to speech jobs (seed 003) on the same app as the subtitle jobs.
+
+POST creates (or finds: the same request is one narration) a job and starts it: through the
+app's run submitter (the instance's queue, the daemon launches it) when the app has one,
+else on a worker thread in this process. GET returns the job with per-chunk progress, its
+MP3, or its timing data.
+"""
+
+import threading
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+
+from media_pipeline.api.deps import get_state, require_token
+from media_pipeline.errors import ConfigurationError, MediaPipelineError
+from media_pipeline.narration.jobs import (
+    NARRATION_JOB,
+    PARTITION_TAG,
+    NarrationNotCompletedError,
+)
+from media_pipeline.narration.runner import NarrationService
+from media_pipeline.narration.store import NarrationNotFoundError
+from media_pipeline.settings import narration_settings_from_env
+from media_pipeline.tts.errors import TTSError
+
+EXTRAS_KEY = "narrations"
+_lock = threading.Lock()
+
+router = APIRouter(prefix="/api/narrations", tags=["narrations"],
+                   dependencies=[Depends(require_token)])
+
+
+class NarrationRequestBody(BaseModel):
+    """``POST /api/narrations``: what to say and how (defaults come from the settings)."""
+
+    text: str = Field(min_length=1, description="The text to narrate")
+    voice: str | None = Field(default=None, description="Voice id (default: provider's first)")
+    speed: float | None = Field(default=None, gt=0, description="1.0 is the voice's own rate")
+    provider: str | None = Field(default=None, description="TTS provider (default: piper)")
+
+
+def get_narrations(request: Request) -> NarrationService:
+    """The app's narration service, made on first use and kept in ``AppState.extras``."""
+    state = get_state(request)
+    with _lock:
+        service = state.extras.get(EXTRAS_KEY)
+        if service is None:
+            submitter = getattr(getattr(state, "jobs", None), "submitter", None)
+            launch = None
+            if submitter is not None:
+                def launch(key: str) -> None:
+                    submitter.submit(NARRATION_JOB, tags={PARTITION_TAG: key})
+            service = NarrationService(state.runtime, narration_settings_from_env(),
+                                       launch=launch)
+            state.extras[EXTRAS_KEY] = service
+    assert isinstance(service, NarrationService)
+    return service
+
+
+Service = Annotated[NarrationService, Depends(get_narrations)]
+
+
+def _http_error(exc: MediaPipelineError) -> HTTPException:
+    if isinstance(exc, NarrationNotFoundError):
+        return HTTPException(status.HTTP_404_NOT_FOUND, exc.user_message)
+    if isinstance(exc, NarrationNotCompletedError):
+        return HTTPException(status.HTTP_409_CONFLICT, exc.user_message)
+    if isinstance(exc, TTSError | ConfigurationError):
+        return HTTPException(status.HTTP_400_BAD_REQUEST, exc.user_message)
+    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, exc.user_message)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_narration(body: NarrationRequestBody, response: Response,
+                     narrations: Service) -> dict[str, Any]:
+    """Create a narration job (201), or return the existing one for the same request (200)."""
+    try:
+        job, created = narrations.create(body.text, body.voice, body.speed, body.provider)
+    except MediaPipelineError as exc:
+        raise _http_error(exc) from exc
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    response.headers["Location"] = f"{router.prefix}/{job.id}"
+    return job.to_json()
+
+
+@router.get("")
+def list_narrations(narrations: Service) -> list[dict[str, Any]]:
+    """Every narration still kept, with its status."""
+    return [job.to_json() for job in narrations.jobs.list_jobs()]
+
+
+@router.get("/{narration_id}")
+def get_narration(narration_id: str, narrations: Service) -> dict[str, Any]:
+    """Status, progress (completed_chunks / total_chunks), error and outputs of one job."""
+    try:
+        return narrations.jobs.get_job_status(narration_id).to_json()
+    except MediaPipelineError as exc:
+        raise _http_error(exc) from exc
+
+
+@router.get("/{narration_id}/audio", response_class=FileResponse)
+def get_narration_audio(narration_id: str, narrations: Service) -> FileResponse:
+    """The narration's MP3 (409 until it is completed)."""
+    try:
+        path = narrations.jobs.get_audio_file_path(narration_id)
+    except MediaPipelineError as exc:
+        raise _http_error(exc) from exc
+    return FileResponse(path, media_type="audio/mpeg", filename=f"{narration_id}.mp3")
+
+
+@router.get("/{narration_id}/metadata")
+def get_narration_metadata(narration_id: str, narrations: Service) -> dict[str, Any]:
+    """Duration, sample rate and word (or sentence) timings on the MP3's timeline."""
+    try:
+        return narrations.jobs.get_audio_metadata(narration_id)
+    except MediaPipelineError as exc:
+        raise _http_error(exc) from exc

@@ -1,0 +1,65 @@
+"""The API's JSON shapes (they document themselves in the OpenAPI schema)."""
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from media_pipeline.jobs.model import JobOptions
+
+
+class ProgressOut(BaseModel):
+    percent: float = Field(description="Rough share of the job done, 0..100")
+    transcribed_s: float | None = Field(
+        None, description="Seconds of speech transcribed so far (while transcribing)")
+    speech_s: float | None = Field(None, description="Seconds of speech to transcribe in all")
+    duration_s: float | None = Field(None, description="Duration of the media file")
+
+
+class JobOut(BaseModel):
+    id: str = Field(description="Media key (16 hex digits), plus -<8 hex> for non-default options")
+    state: str = Field(description="pending, preprocessing, transcribing, refining, exporting, "
+                                   "rendering_preview, completed, failed or cancelled")
+    progress: ProgressOut
+    error: str | None = Field(None, description="Short reason when the job failed")
+    outputs: dict[str, str] = Field(description="Subtitle format → download URL")
+    media_key: str
+    name: str = Field(description="The file's name, sanitized")
+    options: dict[str, Any]
+    created_at: float
+    updated_at: float
+    run_id: str | None = Field(None, description="The job's latest Dagster run")
+    runs: int = Field(description="Runs this job has had (processing and re-exports)")
+
+
+class JobOptionsIn(BaseModel):
+    language: str | None = Field(None, description="ISO 639 code; empty for auto-detection")
+    model: str | None = Field(None, description="tiny.en, base, or a local CTranslate2 model")
+    profile: str | None = Field(None, description="Segmentation profile: netflix-en, bbc, custom")
+    separation: str | None = Field(None, description="Vocal isolation: off, on or auto")
+    lyrics: str | None = Field(None, description="Reference lyrics for lyrics alignment")
+    preview: bool | None = Field(None, description="Render a burned-in preview clip")
+
+    def to_options(self) -> JobOptions:
+        return JobOptions(**self.model_dump())
+
+
+class JobFromPath(JobOptionsIn):
+    path: str = Field(description="A media file under the server's library root "
+                                  "(relative to it, or absolute)")
+
+
+class SegmentOut(BaseModel):
+    id: int
+    start_ms: int
+    end_ms: int
+    text: str = Field(description="Cue text; line breaks as \\n")
+
+
+class SegmentPatch(BaseModel):
+    start_ms: int | None = Field(None, ge=0)
+    end_ms: int | None = Field(None, ge=1)
+    text: str | None = Field(None, min_length=1, max_length=1000)
+
+
+class ErrorOut(BaseModel):
+    detail: str

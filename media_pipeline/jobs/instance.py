@@ -1,0 +1,75 @@
+"""The Dagster instance under the data root: its dagster.yaml, and opening it.
+
+The file is generated from :class:`RuntimeSettings` (so ``MAX_MEDIA_JOBS`` and friends take
+effect on the next start) for as long as it keeps its first line; delete that line to take
+the file over by hand, and it is never rewritten again.
+"""
+
+from pathlib import Path
+
+import dagster as dg
+
+from media_pipeline.atomic import write_text_atomic
+from media_pipeline.settings import RuntimeSettings, runtime_settings_from_env
+
+MANAGED_MARKER = "# managed by media_pipeline"
+
+INSTANCE_YAML = """\
+{marker}: regenerated from the environment on every start; delete this line to edit by hand.
+# Queued run coordinator: at most {max_runs} runs in progress (the seed's max_workers;
+# MEDIA_PIPELINE_MAX_CONCURRENT_RUNS, 0 pauses launching). Steps in the `media` pool
+# (ffmpeg/Demucs) run at most {media_jobs} at a time (MAX_MEDIA_JOBS).
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+run_launcher:
+  module: media_pipeline.jobs.launcher
+  class: LocalRunLauncher
+  config:
+    cancel_grace_seconds: {cancel_grace}
+concurrency:
+  runs:
+    max_concurrent_runs: {max_runs}
+  pools:
+    default_limit: {media_jobs}
+# A run whose worker process died is marked failed (LocalRunLauncher checks its pid).
+run_monitoring:
+  enabled: true
+  poll_interval_seconds: 5
+  start_timeout_seconds: 180
+  cancel_timeout_seconds: 60
+  max_resume_run_attempts: 0
+  free_slots_after_run_end_seconds: 5
+telemetry:
+  enabled: false
+"""
+
+
+def instance_yaml(runtime: RuntimeSettings) -> str:
+    return INSTANCE_YAML.format(
+        marker=MANAGED_MARKER, max_runs=runtime.max_concurrent_runs,
+        media_jobs=runtime.max_media_jobs, cancel_grace=float(runtime.cancel_grace_s))
+
+
+def ensure_instance_home(home: Path, runtime: RuntimeSettings | None = None) -> Path:
+    """Create ``home`` with a dagster.yaml from ``runtime`` (default: the environment).
+
+    A file without the managed first line is left as it is.
+    """
+    runtime = runtime or runtime_settings_from_env()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    text = instance_yaml(runtime)
+    try:
+        current: str | None = config.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        current = None
+    if current is None or (current.startswith(MANAGED_MARKER) and current != text):
+        write_text_atomic(config, text)
+    return home
+
+
+def open_instance(home: Path, runtime: RuntimeSettings | None = None) -> dg.DagsterInstance:
+    """The persistent (SQLite by default) instance in ``home``."""
+    ensure_instance_home(home, runtime)
+    return dg.DagsterInstance.from_config(str(home))

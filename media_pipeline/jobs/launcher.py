@@ -1,0 +1,126 @@
+"""Dagster's default run launcher, plus what a one-machine deployment needs from it.
+
+- Run monitoring: a run whose worker process died (killed, out of memory, machine restart)
+  is reported failed by the daemon, because this launcher can check the worker's pid.
+- Cancel that always ends: termination first interrupts the run (Dagster's own cancel, which
+  stops between steps and inside Python loops); a worker still alive ``cancel_grace_seconds``
+  later (stuck inside a native model call) is killed and the run reported cancelled. Nothing
+  it was writing is sealed, since an artifact's manifest is written last.
+
+The health check's result types and the tag that marks runs launched through a code server
+come from ``dagster._core``: Dagster exposes them only there.
+"""
+
+import contextlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster._core.launcher.base import CheckRunHealthResult, WorkerStatus
+from dagster._core.storage.tags import GRPC_INFO_TAG  # on runs launched via a code server
+
+__all__ = ["GRPC_INFO_TAG", "LocalRunLauncher", "process_alive", "worker_pid"]
+
+
+def worker_pid(instance: dg.DagsterInstance, run_id: str) -> int | None:
+    """The pid of the process executing ``run_id``, from its engine events (latest wins)."""
+    records = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ENGINE_EVENT, ascending=False, limit=20).records
+    for record in records:
+        event = record.event_log_entry.dagster_event
+        data = getattr(event, "event_specific_data", None)
+        metadata = getattr(data, "metadata", None) or {}
+        pid = metadata.get("pid")
+        if pid is not None:
+            with contextlib.suppress(TypeError, ValueError):
+                return int(getattr(pid, "value", pid))
+    return None
+
+
+def process_alive(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+class LocalRunLauncher(dg.DefaultRunLauncher):
+    """DefaultRunLauncher with worker health checks and a bounded cancel."""
+
+    def __init__(self, inst_data: Any = None, cancel_grace_seconds: float = 3.0) -> None:
+        super().__init__(inst_data=inst_data)
+        self.cancel_grace_seconds = float(cancel_grace_seconds)
+
+    @classmethod
+    def config_type(cls) -> Any:
+        return {"cancel_grace_seconds": dg.Field(float, is_required=False, default_value=3.0)}
+
+    @classmethod
+    def from_config_value(cls, inst_data: Any, config_value: Mapping[str, Any]) -> Any:
+        return cls(inst_data=inst_data, **config_value)
+
+    @property
+    def supports_check_run_worker_health(self) -> bool:
+        return True
+
+    def check_run_worker_health(self, run: dg.DagsterRun) -> CheckRunHealthResult:
+        pid = worker_pid(self._instance, run.run_id)
+        if pid is None:
+            return CheckRunHealthResult(WorkerStatus.UNKNOWN, "no worker pid recorded yet")
+        if process_alive(pid):
+            return CheckRunHealthResult(WorkerStatus.RUNNING, f"pid {pid} is alive")
+        return CheckRunHealthResult(WorkerStatus.FAILED, f"the run's process (pid {pid}) died")
+
+    def terminate(self, run_id: str) -> bool:
+        run = self._instance.get_run_by_id(run_id)
+        if run is None or run.is_finished:
+            return False
+        try:
+            super().terminate(run_id)  # type: ignore[no-untyped-call]
+        except Exception:  # the code server may be gone; the watchdog still ends the run
+            self._instance.report_engine_event("interrupting the run worker failed", run)
+        watchdog = threading.Thread(target=self._end_after_grace, args=(run_id,),
+                                    name=f"cancel-{run_id[:8]}", daemon=True)
+        watchdog.start()
+        return True
+
+    def _end_after_grace(self, run_id: str) -> None:
+        deadline = time.monotonic() + self.cancel_grace_seconds
+        while time.monotonic() < deadline:
+            run = self._instance.get_run_by_id(run_id)
+            if run is None or run.is_finished:
+                return
+            time.sleep(0.2)
+        run = self._instance.get_run_by_id(run_id)
+        if run is None or run.is_finished:
+            return
+        pid = worker_pid(self._instance, run_id)
+        owned = GRPC_INFO_TAG in run.tags and pid is not None and pid != os.getpid()
+        if owned and pid is not None and process_alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            for _ in range(50):
+                if not process_alive(pid):
+                    break
+                time.sleep(0.1)
+            message = (f"the run did not stop within {self.cancel_grace_seconds:g} s of the "
+                       f"cancel; its process (pid {pid}) was killed")
+        elif pid is not None and process_alive(pid):
+            return  # not a worker of ours (e.g. a CLI's in-process run): leave it be
+        else:
+            message = "cancelled before its worker started"
+        run = self._instance.get_run_by_id(run_id)
+        if run is not None and not run.is_finished:
+            self._instance.report_run_canceled(run, message)

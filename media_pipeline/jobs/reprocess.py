@@ -1,0 +1,135 @@
+"""Scheduled reprocessing: partitions whose artifacts no longer match the current settings.
+
+A library row stores the ``library_entry`` fingerprint it was made with; fingerprints chain
+through the graph (code versions, the settings each asset reads, the model's identity), so a
+row whose fingerprint differs from today's was made by other code, another model or another
+setting: it is stale. Reprocessing runs stale partitions in contiguous batches (one run and
+one model load per batch); the assets then redo only what changed.
+
+The schedule never lets the run queue hold more than ``reprocess_max_queued`` runs, and does
+not resubmit partitions that a reprocessing run already covers. ``media-pipeline reprocess
+--stale`` does the same pass in this process, one batch run at a time.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from media_pipeline.jobs.derive import ACTIVE, WAITING
+from media_pipeline.jobs.instance import open_instance
+from media_pipeline.library.db import Library
+from media_pipeline.partitions import MEDIA_PARTITIONS_NAME
+from media_pipeline.registration import contiguous_ranges
+from media_pipeline.resources.pipeline import PipelineConfig, StorageResource
+from media_pipeline.sensors import RANGE_END, RANGE_START, SUBTITLES_JOB, range_tags
+from media_pipeline.settings import PipelineSettings, RuntimeSettings
+
+REPROCESS_TAG = "media_pipeline/reprocess"
+
+
+@dataclass(frozen=True)
+class StaleEntry:
+    key: str
+    reason: str
+
+
+def stale_entries(library: Library, current_fingerprint: str | Callable[[str], str],
+                  ) -> list[StaleEntry]:
+    """Completed library rows that the current code and settings would make differently.
+
+    ``current_fingerprint`` is one fingerprint for every row, or a function of the key (a
+    media's own lyrics and dictionary entries enter only its own fingerprint).
+    """
+    out = []
+    for row in library.rows(status="completed"):
+        current = (current_fingerprint(row.key) if callable(current_fingerprint)
+                   else current_fingerprint)
+        if row.fingerprint != current:
+            out.append(StaleEntry(row.key, "made with other code, model or settings"))
+        elif not row.outputs or not all(Path(p).exists() for p in row.outputs.values()):
+            out.append(StaleEntry(row.key, "subtitle files are missing"))
+    return out
+
+
+def covered_by_active_runs(instance: dg.DagsterInstance, order: Sequence[str]) -> set[str]:
+    """Partitions that a queued or running reprocessing run will already redo."""
+    covered: set[str] = set()
+    for record in instance.get_run_records(
+            dg.RunsFilter(tags={REPROCESS_TAG: "1"}, statuses=list(ACTIVE))):
+        tags = record.dagster_run.tags
+        first, last = tags.get(RANGE_START), tags.get(RANGE_END)
+        if first in order and last in order:
+            covered.update(order[order.index(first): order.index(last) + 1])
+    return covered
+
+
+def plan_reprocessing(instance: dg.DagsterInstance, stale: Sequence[str], batch_size: int,
+                      max_queued: int) -> list[tuple[str, str]]:
+    """Partition ranges to launch now: at most ``max_queued`` minus the runs already waiting."""
+    order = list(instance.get_dynamic_partitions(MEDIA_PARTITIONS_NAME))
+    wanted = set(stale) - covered_by_active_runs(instance, order)
+    capacity = max(0, max_queued - instance.get_runs_count(
+        dg.RunsFilter(statuses=list(WAITING))))
+    return contiguous_ranges(order, wanted, max(1, batch_size))[:capacity]
+
+
+def build_reprocess_schedule(cron: str, batch_size: int, max_queued: int) -> dg.ScheduleDefinition:
+    @dg.schedule(name="reprocess_stale", cron_schedule=cron, job_name=SUBTITLES_JOB,
+                 default_status=dg.DefaultScheduleStatus.RUNNING,
+                 description="Re-runs partitions made with older code, models or settings.")
+    def reprocess_stale(context: dg.ScheduleEvaluationContext, storage: StorageResource,
+                        pipeline: PipelineConfig) -> Sequence[dg.RunRequest] | dg.SkipReason:
+        settings = pipeline.settings()
+        stale = [e.key for e in stale_entries(
+            storage.library(), lambda k: storage.fingerprints(settings, k)["library_entry"])]
+        if not stale:
+            return dg.SkipReason("every library entry is up to date")
+        ranges = plan_reprocessing(context.instance, stale, batch_size, max_queued)
+        if not ranges:
+            return dg.SkipReason(f"{len(stale)} stale partitions wait for the run queue "
+                                 f"(at most {max_queued} queued runs)")
+        return [dg.RunRequest(tags={**range_tags(first, last), REPROCESS_TAG: "1"})
+                for first, last in ranges]
+
+    return reprocess_stale
+
+
+@dataclass
+class ReprocessResult:
+    stale: int
+    selected: list[str]
+    completed: list[str]
+    failed: list[str]
+    runs: int
+
+    def to_json(self) -> dict[str, object]:
+        return {"stale": self.stale, "selected": self.selected, "completed": self.completed,
+                "failed": self.failed, "runs": self.runs}
+
+
+def reprocess_stale(runtime: RuntimeSettings, settings: PipelineSettings,
+                    limit: int | None = None, dry_run: bool = False) -> ReprocessResult:
+    """Re-run stale partitions here, one batch run (one model load) at a time."""
+    from media_pipeline.runner import _run_pending  # the `process` command's batch runner
+
+    library = Library(runtime.library_path, runtime.library_lock_timeout_s)
+    storage = StorageResource(data_dir=str(runtime.data_dir))
+    stale = [e.key for e in stale_entries(
+        library, lambda k: storage.fingerprints(settings, k)["library_entry"])]
+    selected = stale[:limit] if limit else stale
+    if dry_run or not selected:
+        return ReprocessResult(len(stale), selected, [], [], 0)
+    instance = open_instance(runtime.dagster_home, runtime)
+    before = {r.run_id for r in instance.get_runs()}
+    _run_pending(selected, runtime, settings, library, storage, {}, None)
+    runs = len({r.run_id for r in instance.get_runs()} - before)
+    completed: list[str] = []
+    failed: list[str] = []
+    for key in selected:
+        row = library.get(key)
+        ok = (row is not None and row.status == "completed"
+              and row.fingerprint == storage.fingerprints(settings, key)["library_entry"])
+        (completed if ok else failed).append(key)
+    return ReprocessResult(len(stale), selected, completed, failed, runs)

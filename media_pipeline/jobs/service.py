@@ -1,0 +1,344 @@
+"""Jobs over the Dagster instance: create (dedupe, back-pressure), read, cancel, edit.
+
+Everything a job is comes from its runs (tag ``media_pipeline/job``); this class adds no
+state of its own beyond caches. New runs go to the instance's queue through a
+:class:`RunSubmitter`; the daemon launches them under the instance's limits.
+"""
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from media_pipeline.audio.probe import MediaProbe, probe_media
+from media_pipeline.errors import MediaPipelineError
+from media_pipeline.fingerprints import UPSTREAM
+from media_pipeline.jobs.derive import WAITING, FactsCache, derive_job, job_id_of
+from media_pipeline.jobs.model import (
+    API_TAG,
+    JOB_TAG,
+    KIND_EXPORT,
+    KIND_PROCESS,
+    KIND_TAG,
+    NAME_TAG,
+    OPTIONS_TAG,
+    PARTITION_TAG,
+    SETTINGS_TAG,
+    Job,
+    JobOptions,
+    JobState,
+    job_id_for,
+    resolve_settings,
+    settings_to_tag,
+)
+from media_pipeline.jobs.submit import RunSubmitter
+from media_pipeline.library.db import Library
+from media_pipeline.library.edits import (
+    EditState,
+    EditStore,
+    Segment,
+    cues_base,
+    segments_from_cues,
+)
+from media_pipeline.partitions import MEDIA_PARTITIONS_NAME
+from media_pipeline.resources.pipeline import PipelineConfig, StorageResource
+from media_pipeline.settings import PipelineSettings, RuntimeSettings
+from media_pipeline.steps import read_cues, safe_stem
+from media_pipeline.storage import media_key_of_file, store_media_file
+
+SUBTITLES_JOB = "subtitles_job"  # media_pipeline.sensors.SUBTITLES_JOB (not imported: no defs)
+
+
+class JobNotFoundError(MediaPipelineError):
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"no job {job_id}")
+
+
+class JobConflictError(MediaPipelineError):
+    """The job is not in a state that allows the request."""
+
+
+class InvalidOptionsError(MediaPipelineError):
+    """An option the pipeline cannot use (unknown profile, model not on this machine…)."""
+
+
+class TooManyPendingError(MediaPipelineError):
+    def __init__(self, waiting: int, retry_after_s: int) -> None:
+        super().__init__(f"{waiting} jobs are already waiting; try again later")
+        self.waiting = waiting
+        self.retry_after_s = retry_after_s
+
+
+def descendants(root: str) -> list[str]:
+    """``root`` and every asset downstream of it, in graph order."""
+    out = [root]
+    for asset, parents in UPSTREAM.items():  # topological order
+        if asset not in out and any(p in out for p in parents):
+            out.append(asset)
+    return out
+
+
+EXPORT_ASSETS = descendants("edited_cues")
+
+
+def media_suffix(probe: MediaProbe) -> str:
+    """A file suffix from the probed container (never from the client's file name)."""
+    first = probe.format_name.split(",")[0].strip().lower()
+    first = {"mov": "mp4", "matroska": "mkv", "mpegts": "ts"}.get(first, first)
+    return f".{first}" if first.isalnum() and len(first) <= 8 else ".bin"
+
+
+@dataclass(frozen=True)
+class Created:
+    job: Job
+    created: bool
+    """False when an existing job (same content, same options) was returned."""
+
+
+class JobService:
+    def __init__(self, runtime: RuntimeSettings, defaults: PipelineSettings,
+                 instance: dg.DagsterInstance, submitter: RunSubmitter,
+                 on_created: Callable[[Job], None] | None = None) -> None:
+        self.runtime = runtime
+        self.defaults = defaults
+        self.instance = instance
+        self.submitter = submitter
+        self.on_created = on_created
+        self.storage = StorageResource(data_dir=str(runtime.data_dir))
+        self.facts = FactsCache(instance)
+        self._create_lock = threading.Lock()
+        self._export_lock = threading.Lock()
+
+    # ---------------------------------------------------------------- reading
+    @property
+    def library(self) -> Library:
+        return Library(self.runtime.library_path, self.runtime.library_lock_timeout_s)
+
+    def get(self, job_id: str) -> Job | None:
+        records = self.instance.get_run_records(dg.RunsFilter(tags={JOB_TAG: job_id}))
+        job = derive_job(job_id, records, self.facts, self.defaults)
+        return self.with_outputs(job) if job is not None else None
+
+    def require(self, job_id: str) -> Job:
+        job = self.get(job_id)
+        if job is None:
+            raise JobNotFoundError(job_id)
+        return job
+
+    def all(self, limit: int | None = None) -> list[Job]:
+        """Jobs, newest first."""
+        groups: dict[str, list[dg.RunRecord]] = {}
+        for record in self.instance.get_run_records(dg.RunsFilter(tags={API_TAG: "1"})):
+            job_id = job_id_of(record)
+            if job_id:
+                groups.setdefault(job_id, []).append(record)
+        jobs = [derive_job(j, recs, self.facts, self.defaults) for j, recs in groups.items()]
+        out = sorted((self.with_outputs(j) for j in jobs if j is not None),
+                     key=lambda j: -j.created_at)
+        return out[:limit] if limit else out
+
+    def waiting_count(self) -> int:
+        """Runs waiting in the queue, but for quick re-exports after edits (not media jobs)."""
+        waiting = self.instance.get_runs_count(dg.RunsFilter(statuses=list(WAITING)))
+        exports = self.instance.get_runs_count(dg.RunsFilter(
+            statuses=list(WAITING), tags={KIND_TAG: KIND_EXPORT}))
+        return int(waiting - exports)
+
+    def with_outputs(self, job: Job) -> Job:
+        """``job`` with the URLs of its subtitle files (when it has any)."""
+        done = job.state in (JobState.COMPLETED, JobState.EXPORTING)
+        if done and "subtitles" in job.fingerprints:
+            manifest = self.storage.artifacts.manifest(job.media_key, "subtitles",
+                                                       job.fingerprints["subtitles"])
+            formats = sorted(manifest["files"]) if manifest else []
+            job.outputs = {fmt: f"/api/jobs/{job.id}/subtitles/{fmt}" for fmt in formats}
+        return job
+
+    def subtitle_path(self, job: Job, fmt: str) -> Path | None:
+        fp = job.fingerprints.get("subtitles")
+        if fp is None:
+            return None
+        store = self.storage.artifacts
+        manifest = store.manifest(job.media_key, "subtitles", fp)
+        directory = store.directory(job.media_key, "subtitles", fp)
+        if manifest is not None:
+            name = manifest["files"].get(fmt)
+            return directory / name if name else None
+        # Being re-exported right now (unsealed): the previous file is still in place.
+        found = sorted(p for p in directory.glob(f"*.{fmt}") if not p.name.startswith("."))
+        return found[0] if found else None
+
+    # --------------------------------------------------------------- creating
+    def validate(self, options: JobOptions) -> PipelineSettings:
+        """The run's settings for ``options``; raises InvalidOptionsError."""
+        try:
+            options.validate()
+        except ValueError as exc:
+            raise InvalidOptionsError(str(exc)) from exc
+        settings = resolve_settings(self.defaults, options)
+        try:
+            from media_pipeline.asr.models import is_english_only
+            from media_pipeline.music import settings_for_lyrics
+            from media_pipeline.refine import profile_for
+
+            if options.lyrics:  # non-English lyrics need the multilingual model
+                settings, _ = settings_for_lyrics(settings, options.lyrics,
+                                                  model_chosen=options.model is not None)
+
+            profile_for(settings)
+            self.storage.fingerprints(settings)  # resolves the model: fails if not here
+            english = is_english_only(settings.model, self.storage.model_dir(settings))
+        except MediaPipelineError as exc:
+            raise InvalidOptionsError(exc.user_message) from exc
+        if english and settings.language not in ("", "en"):
+            raise InvalidOptionsError(f"model {settings.model!r} is English-only; language "
+                                      f"{settings.language!r} needs a multilingual model")
+        return settings
+
+    def create(self, media: Path, display_name: str, options: JobOptions,
+               probe: MediaProbe | None = None, source_path: Path | None = None) -> Created:
+        """A job for ``media`` (already checked to be within limits by the caller).
+
+        ``media`` is an upload in a temporary file (moved into the media store) or, with
+        ``source_path``, a file of the library root (hard-linked or copied). Raises
+        NotMediaError, InvalidOptionsError, TooManyPendingError.
+        """
+        settings = self.validate(options)
+        probe = probe or probe_media(media)
+        key = media_key_of_file(media)
+        job_id = job_id_for(key, self.defaults, options)
+        with self._create_lock:
+            existing = self.get(job_id)
+            if existing is not None and self._reusable(existing, settings):
+                return Created(existing, False)
+            waiting = self.waiting_count()
+            if waiting >= self.runtime.max_pending_media_jobs:
+                raise TooManyPendingError(waiting, retry_after_s=10)
+            stored = self._store(media, key, probe, move=source_path is None)
+            if options.lyrics:  # the music stage reads them from the data root
+                from media_pipeline.music import store_lyrics
+
+                store_lyrics(self.runtime.data_dir, key, options.lyrics)
+            name = safe_stem(display_name) + stored.suffix
+            self.library.register(key, name, str(source_path or stored))
+            if not self.instance.has_dynamic_partition(MEDIA_PARTITIONS_NAME, key):
+                self.instance.add_dynamic_partitions(MEDIA_PARTITIONS_NAME, [key])
+            self.submitter.submit(SUBTITLES_JOB, tags={
+                PARTITION_TAG: key, JOB_TAG: job_id, API_TAG: "1", KIND_TAG: KIND_PROCESS,
+                NAME_TAG: name, SETTINGS_TAG: settings_to_tag(settings),
+                OPTIONS_TAG: json.dumps(options.explicit(), sort_keys=True),
+            }, run_config=run_config_for(settings))
+            job = self.require(job_id)
+        if self.on_created is not None:
+            self.on_created(job)
+        return Created(job, True)
+
+    def _reusable(self, job: Job, settings: PipelineSettings) -> bool:
+        if job.settings != settings or job.state in (JobState.FAILED, JobState.CANCELLED):
+            return False
+        if job.state != JobState.COMPLETED:
+            return True  # queued or running: that is the job
+        path = self.subtitle_path(job, "srt")
+        return path is not None and path.exists()
+
+    def _store(self, media: Path, key: str, probe: MediaProbe, move: bool) -> Path:
+        """Into the media store under ``<key><suffix>``; an upload's temp file is consumed."""
+        if not move:
+            return store_media_file(media, self.runtime.media_dir, key)
+        named = media.with_name(f"{media.name}{media_suffix(probe)}")
+        media.rename(named)
+        try:
+            return store_media_file(named, self.runtime.media_dir, key)
+        finally:
+            named.unlink(missing_ok=True)
+
+    # ------------------------------------------------------------- cancelling
+    def cancel(self, job_id: str) -> Job:
+        """Cancel the job's active run (queued: at once; running: terminated)."""
+        job = self.require(job_id)
+        records = self.instance.get_run_records(dg.RunsFilter(tags={JOB_TAG: job_id}))
+        for record in records:
+            run = record.dagster_run
+            if not run.is_finished and run.status != dg.DagsterRunStatus.CANCELING:
+                self.instance.run_coordinator.cancel_run(run.run_id)
+        return self.get(job_id) or job
+
+    def wait(self, job_id: str, timeout_s: float, until: Callable[[Job], bool]) -> Job:
+        deadline = time.monotonic() + timeout_s
+        job = self.require(job_id)
+        while not until(job) and time.monotonic() < deadline:
+            time.sleep(0.2)
+            job = self.require(job_id)
+        return job
+
+    # ---------------------------------------------------------------- editing
+    def _edit_base(self, job: Job) -> tuple[str, list[Segment]]:
+        fp = job.fingerprints.get("corrected_cues")
+        if job.state not in (JobState.COMPLETED, JobState.EXPORTING) or fp is None:
+            raise JobConflictError(f"job {job.id} is {job.state.value}; segments can be "
+                                   "edited once it has completed")
+        store = self.storage.artifacts
+        manifest = store.manifest(job.media_key, "corrected_cues", fp)
+        if manifest is None:
+            raise JobConflictError(f"the cues of job {job.id} are no longer stored")
+        path = store.file(job.media_key, "corrected_cues", fp, manifest["files"]["cues"])
+        return cues_base(path), segments_from_cues(read_cues(path))
+
+    def segments(self, job: Job) -> EditState:
+        base, original = self._edit_base(job)
+        return EditStore(self.library).state(job.media_key, base, original)
+
+    def edit(self, job: Job, segment_id: int, **changes: object) -> EditState:
+        base, original = self._edit_base(job)
+        before = EditStore(self.library).state(job.media_key, base, original)
+        state = EditStore(self.library).edit(job.media_key, base, original, segment_id,
+                                             **changes)
+        if state.version != before.version:
+            self.request_export(job)
+        return state
+
+    def undo(self, job: Job) -> EditState:
+        base, original = self._edit_base(job)
+        state = EditStore(self.library).undo(job.media_key, base, original)
+        self.request_export(job)
+        return state
+
+    def redo(self, job: Job) -> EditState:
+        base, original = self._edit_base(job)
+        state = EditStore(self.library).redo(job.media_key, base, original)
+        self.request_export(job)
+        return state
+
+    def request_export(self, job: Job) -> str:
+        """Queue a run that re-exports the job's subtitles from its edited cues.
+
+        One waiting export run per job is enough: it reads the edits when it runs.
+        """
+        with self._export_lock:
+            waiting = self.instance.get_run_records(dg.RunsFilter(
+                tags={JOB_TAG: job.id, KIND_TAG: KIND_EXPORT}, statuses=list(WAITING)), limit=1)
+            if waiting:
+                return waiting[0].dagster_run.run_id
+            settings = job.settings or self.defaults
+            # Same fingerprints as the job's cues: re-export only. Otherwise (the user
+            # dictionary or stored lyrics changed since) run everything: unchanged steps are
+            # free, and the edits follow the cues as long as those come out the same.
+            same = self.storage.fingerprints(settings, job.media_key).get("corrected_cues") == \
+                job.fingerprints.get("corrected_cues")
+            return self.submitter.submit(SUBTITLES_JOB, tags={
+                PARTITION_TAG: job.media_key, JOB_TAG: job.id, API_TAG: "1",
+                KIND_TAG: KIND_EXPORT, NAME_TAG: job.name,
+                SETTINGS_TAG: settings_to_tag(settings),
+                OPTIONS_TAG: json.dumps(job.options, sort_keys=True),
+            }, run_config=run_config_for(settings), asset_selection=EXPORT_ASSETS if same else None)
+
+
+def run_config_for(settings: PipelineSettings) -> dict[str, object]:
+    """Run config that makes a run use exactly ``settings``."""
+    known = set(PipelineConfig.model_fields)
+    config = {k: v for k, v in settings.__dict__.items() if k in known}
+    return {"resources": {"pipeline": {"config": config}}}
