@@ -1,5 +1,6 @@
 """``media-pipeline``: subtitle files and folders, show the library, edit the dictionary,
-narrate text, serve the API, reprocess stale media (benchmarks: ``make bench``)."""
+review and revert cleanup changes, narrate text, serve the API, reprocess stale media
+(benchmarks: ``make bench``)."""
 
 import argparse
 import json
@@ -141,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     from media_pipeline.cli_dictionary import add_dictionary_parser
 
     add_dictionary_parser(sub)
+    from media_pipeline.cli_cleanup import add_cleanup_parser
+
+    add_cleanup_parser(sub)
     from media_pipeline.narration.cli import add_narrate_parser
 
     add_narrate_parser(sub)

@@ -67,12 +67,14 @@ SETTINGS_READ: dict[str, tuple[str, ...]] = {
 
 def asset_fingerprints(settings: PipelineSettings, model_identity: str,
                        dictionary_digest: str = "", lyrics_digest: str = "",
-                       separation_identity: str = "") -> dict[str, str]:
+                       separation_identity: str = "", reverts_digest: str = "",
+                       ) -> dict[str, str]:
     """Fingerprint of every asset for these settings (the key is not part of it).
 
     ``dictionary_digest`` identifies the user dictionary, which the cues read;
     ``lyrics_digest`` the stored lyrics (cues); ``separation_identity`` the Demucs weights
-    (vocals; 'missing:…' while absent, so installing them redoes ``auto``/``on`` media).
+    (vocals; 'missing:…' while absent, so installing them redoes ``auto``/``on`` media);
+    ``reverts_digest`` the cleanup changes the user undid (cues).
     """
     values = asdict(settings)
     out: dict[str, str] = {}
@@ -89,6 +91,8 @@ def asset_fingerprints(settings: PipelineSettings, model_identity: str,
             parts["dictionary"] = dictionary_digest
         if asset == "cues" and lyrics_digest:
             parts["lyrics"] = lyrics_digest
+        if asset == "cues" and reverts_digest:
+            parts["cleanup_reverts"] = reverts_digest
         if asset == "vocals" and separation_identity:
             parts["separation_model"] = separation_identity
         blob = json.dumps(parts, sort_keys=True).encode()

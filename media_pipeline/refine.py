@@ -12,7 +12,7 @@ Each step writes its files into ``out_dir`` and returns ``(files, info)`` like `
 
 import bisect
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from media_pipeline.subtitles.rules import check_cues
 from media_pipeline.text.cleanup import CleanupOptions, clean_words, rejoin_split_words
 from media_pipeline.text.correction import CorrectionSettings, Edit, correct_cues
 from media_pipeline.text.dictionary import DictionaryEntry
-from media_pipeline.text.edit_log import Change, CleanupResult, revert
+from media_pipeline.text.edit_log import Change, CleanupResult, revert, revert_each
 from media_pipeline.text.linebreak import break_lines
 from media_pipeline.text.profiles import CUSTOM_FIELDS, SegmentationProfile, get_profile
 from media_pipeline.text.segmentation import segment_words
@@ -88,20 +88,32 @@ def repair_timings(segments: Sequence[Segment]) -> tuple[list[Word], int]:
 
 def cues_step(transcript_file: Path, settings: PipelineSettings,
               dictionary: Sequence[DictionaryEntry], out_dir: Path,
-              music: MusicContext | None = None) -> StepResult:
+              music: MusicContext | None = None,
+              undo_changes: Collection[str] = ()) -> StepResult:
     """Cleanup → word timing → segmentation (→ lyrics alignment, beat snap: ``music``);
-    writes ``cues.json`` and ``cleanup.json``."""
+    writes ``cues.json`` and ``cleanup.json``.
+
+    ``undo_changes``: ids of cleanup changes the user undid; their original words stay.
+    """
     profile = profile_for(settings)
     segments = load_segments(transcript_file)
     words = [w for _, _, ws in segments for w in ws]
     cleaned = clean_words(words, cleanup_options_for(settings, profile), dictionary)
+    undone: list[Change] = []
+    refused: list[Change] = []
+    if undo_changes:
+        cleaned, undone, refused = revert_each(
+            cleaned, [c for c in cleaned.changes if c.change_id in undo_changes])
     timed, moved = repair_timings(regroup(cleaned.words, segments)) if segments else ([], 0)
     cues = segment_words(timed, profile)
     cues, music_info = music_cues(cues, timed, settings, profile, music)
     write_cues(out_dir / "cues.json", cues)
     write_json_atomic(out_dir / "cleanup.json", {
         "words": [[w.text, w.start_ms, w.end_ms, w.probability] for w in cleaned.words],
-        "changes": [c.to_record() for c in cleaned.changes]})
+        "changes": [c.to_record() for c in cleaned.changes],
+        "undone": [c.to_dict() for c in undone],
+        "undo_refused": [{**c.to_dict(), "reason": "a later change edited the same words"}
+                         for c in refused]})
     by_kind: dict[str, int] = {}
     for c in cleaned.changes:
         by_kind[c.kind] = by_kind.get(c.kind, 0) + 1
@@ -110,7 +122,8 @@ def cues_step(transcript_file: Path, settings: PipelineSettings,
     info: dict[str, Any] = {
         "cue_count": len(cues), "profile": profile.name, "word_count": len(timed),
         "transcript_words": len(words), "cleanup_changes": len(cleaned.changes),
-        "cleanup_by_kind": by_kind,
+        "cleanup_by_kind": by_kind, "cleanup_undone": len(undone),
+        "cleanup_undo_refused": [c.change_id for c in refused],
         "cleanup_examples": [c.to_dict() for c in cleaned.changes[:CHANGES_IN_METADATA]],
         "dictionary_entries": len(dictionary), "retimed_words": moved,
         "max_cue_delay_ms": max([0, *lateness]), "rule_violations": broken,

@@ -139,6 +139,15 @@ def test_one_files_lyrics_and_dictionary_leave_other_files_alone(tmp_path: Path)
     assert after_a["cues"] != before_a["cues"] and after_a["transcript"] == before_a["transcript"]
     DictionaryStore(storage.library()).add(DictionaryEntry("grey", "gray", scope="library"))
     assert storage.fingerprints(settings, b)["cues"] != before_b["cues"]  # library-wide: all
+    # A cleanup revert is an input of that media's cues only.
+    from media_pipeline.library.cleanup_reverts import CleanupRevertStore
+
+    now_a, now_b = storage.fingerprints(settings, a), storage.fingerprints(settings, b)
+    CleanupRevertStore(storage.library()).add(b, ["0123abcd"])
+    assert storage.fingerprints(settings, a) == now_a
+    reverted_b = storage.fingerprints(settings, b)
+    assert reverted_b["cues"] != now_b["cues"] and reverted_b["subtitles"] != now_b["subtitles"]
+    assert reverted_b["transcript"] == now_b["transcript"]
 
 
 def test_a_segment_edit_redoes_exports_and_reports_but_not_the_transcript(

@@ -1,4 +1,5 @@
-"""``/api/jobs``: create (upload or library path), list, read, download, cancel, edit."""
+"""``/api/jobs``: create (upload or library path), list, read, download, cancel, edit,
+review and revert cleanup."""
 
 import json
 from pathlib import Path
@@ -12,6 +13,8 @@ from starlette.datastructures import UploadFile
 
 from media_pipeline.api.deps import AppState, get_state
 from media_pipeline.api.schemas import (
+    CleanupChangeOut,
+    CleanupSelection,
     ErrorOut,
     JobFromPath,
     JobOptionsIn,
@@ -25,6 +28,7 @@ from media_pipeline.api.uploads import (
     resolve_library_path,
     save_upload,
 )
+from media_pipeline.cleanup_review import UnknownChangeError
 from media_pipeline.errors import MediaPipelineError, NoAudioStreamError, NotMediaError
 from media_pipeline.jobs.model import Job, JobOptions, valid_job_id
 from media_pipeline.jobs.service import (
@@ -69,7 +73,7 @@ def http_error(exc: MediaPipelineError) -> HTTPException:
         return HTTPException(status.HTTP_409_CONFLICT, exc.user_message)
     if isinstance(exc, NotMediaError | NoAudioStreamError):
         return HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, exc.user_message)
-    if isinstance(exc, EditError | InvalidOptionsError):
+    if isinstance(exc, EditError | InvalidOptionsError | UnknownChangeError):
         return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, exc.user_message)
     if isinstance(exc, TooManyPendingError):
         return HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, exc.user_message,
@@ -253,3 +257,35 @@ def redo(job_id: str, state: State, response: Response) -> list[dict[str, Any]]:
     except MediaPipelineError as exc:
         raise http_error(exc) from exc
 
+
+
+@router.get("/{job_id}/cleanup", response_model=list[CleanupChangeOut], responses=ERRORS)
+def get_cleanup(job_id: str, state: State) -> list[dict[str, Any]]:
+    """Every change cleanup made to the job's transcript, in time order, with its state."""
+    try:
+        return state.jobs.cleanup_changes(_job(state, job_id))
+    except MediaPipelineError as exc:
+        raise http_error(exc) from exc
+
+
+def _revert(job_id: str, state: State, chosen: CleanupSelection,
+            restore: bool) -> list[dict[str, Any]]:
+    try:
+        return state.jobs.revert_cleanup(_job(state, job_id), chosen.ids, chosen.all,
+                                         chosen.kind, restore=restore)
+    except MediaPipelineError as exc:
+        raise http_error(exc) from exc
+
+
+@router.post("/{job_id}/cleanup/revert", response_model=list[CleanupChangeOut],
+             responses={**ERRORS, 422: {"model": ErrorOut}})
+def revert_cleanup(job_id: str, chosen: CleanupSelection, state: State) -> list[dict[str, Any]]:
+    """Bring back the original words of these changes; a run makes the subtitles again."""
+    return _revert(job_id, state, chosen, restore=False)
+
+
+@router.post("/{job_id}/cleanup/restore", response_model=list[CleanupChangeOut],
+             responses={**ERRORS, 422: {"model": ErrorOut}})
+def restore_cleanup(job_id: str, chosen: CleanupSelection, state: State) -> list[dict[str, Any]]:
+    """Apply reverted changes again; a run makes the subtitles again."""
+    return _revert(job_id, state, chosen, restore=True)

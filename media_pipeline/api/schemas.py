@@ -63,3 +63,20 @@ class SegmentPatch(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+class CleanupChangeOut(BaseModel):
+    id: str = Field(description="Stable id of the change (what revert and restore take)")
+    kind: str = Field(description="whitespace, quotes, hallucination, repeat or dictionary")
+    before: str
+    after: str
+    start_ms: int
+    detail: str = Field(description="The rule: pattern name or dictionary entry")
+    state: str = Field(description="applied, reverted, 'to revert on next run', "
+                                   "'to restore on next run' or 'revert refused: …'")
+
+
+class CleanupSelection(BaseModel):
+    ids: list[str] = Field(default_factory=list, description="Change ids")
+    all: bool = Field(False, description="Every change (of ``kind`` when given)")
+    kind: str | None = Field(None, description="With all: only this kind")

@@ -10,6 +10,7 @@ from media_pipeline.assets.partitioned import materialize_partitions, upstream_f
 from media_pipeline.assets.preprocessing import COMMON
 from media_pipeline.assets.transcription import transcript
 from media_pipeline.fingerprints import CODE_VERSIONS
+from media_pipeline.library.cleanup_reverts import reverts_resolver
 from media_pipeline.library.dictionary import DictionaryStore
 from media_pipeline.music import music_context
 from media_pipeline.resources.pipeline import PipelineConfig, StorageResource
@@ -28,10 +29,12 @@ def cue_preview(cues_file: Path, limit: int = 8) -> dg.MetadataValue:
 
 
 def _changes_table(changes: list[dict[str, Any]]) -> dg.MetadataValue:
-    rows = ["| at | kind | before | after | rule |", "|---|---|---|---|---|"]
+    # The id is what `media-pipeline cleanup revert` takes.
+    rows = ["| id | at | kind | before | after | rule |", "|---|---|---|---|---|---|"]
     for c in changes:
         cells = [str(c[k]).replace("|", "\\|") for k in ("before", "after", "detail")]
-        rows.append(f"| {int(c['start_ms']) / 1000:.2f} | {c['kind']} | {' | '.join(cells)} |")
+        rows.append(f"| {c.get('id', '')} | {int(c['start_ms']) / 1000:.2f} | {c['kind']} | "
+                    f"{' | '.join(cells)} |")
     return dg.MetadataValue.md("\n".join(rows) if changes else "no cleanup changes")
 
 
@@ -47,11 +50,12 @@ def cues(context: dg.AssetExecutionContext, pipeline: PipelineConfig,
     settings = pipeline.settings()
     refine.profile_for(settings)  # an unknown profile fails before any work
     dictionary = DictionaryStore(storage.library()).resolver()
+    undo = reverts_resolver(storage.library())
 
     def compute(key: str, out: Path, fps: dict[str, str]) -> steps.StepResult:
         src = upstream_file(storage, settings, fps, key, "transcript", "transcript")
         music = music_context(storage.root, storage.artifacts, fps, key)  # lyrics, beats
-        return refine.cues_step(src, settings, dictionary(key), out, music)
+        return refine.cues_step(src, settings, dictionary(key), out, music, undo(key))
     return materialize_partitions(context, "cues", pipeline, storage, compute, _describe)
 
 

@@ -11,10 +11,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
 from media_pipeline.audio.probe import MediaProbe, probe_media
+from media_pipeline.cleanup_review import change_rows, choose_ids
 from media_pipeline.errors import MediaPipelineError
 from media_pipeline.fingerprints import UPSTREAM
 from media_pipeline.jobs.derive import WAITING, FactsCache, derive_job, job_id_of
@@ -36,6 +38,7 @@ from media_pipeline.jobs.model import (
     settings_to_tag,
 )
 from media_pipeline.jobs.submit import RunSubmitter
+from media_pipeline.library.cleanup_reverts import CleanupRevertStore
 from media_pipeline.library.db import Library
 from media_pipeline.library.edits import (
     EditState,
@@ -312,6 +315,29 @@ class JobService:
         state = EditStore(self.library).redo(job.media_key, base, original)
         self.request_export(job)
         return state
+
+    # ------------------------------------------------------- cleanup review
+    def cleanup_changes(self, job: Job) -> list[dict[str, Any]]:
+        """What cleanup changed in the job's transcript (see cleanup_review.change_rows)."""
+        fp = job.fingerprints.get("cues")
+        manifest = self.storage.artifacts.manifest(job.media_key, "cues", fp) if fp else None
+        if manifest is None or "cleanup" not in manifest["files"]:
+            raise JobConflictError(f"job {job.id} is {job.state.value}; its cleanup can be "
+                                   "reviewed once it has completed")
+        path = self.storage.artifacts.file(job.media_key, "cues", fp or "",
+                                           manifest["files"]["cleanup"])
+        return change_rows(path, CleanupRevertStore(self.library).ids(job.media_key))
+
+    def revert_cleanup(self, job: Job, ids: list[str], every: bool = False,
+                       kind: str | None = None, restore: bool = False) -> list[dict[str, Any]]:
+        """Revert (or ``restore``) cleanup changes; a run then makes the subtitles again."""
+        chosen = choose_ids(self.cleanup_changes(job), ids, every, kind)
+        store = CleanupRevertStore(self.library)
+        count = (store.remove(job.media_key, chosen) if restore
+                 else store.add(job.media_key, chosen))
+        if count:  # the cues' fingerprint changed: the run redoes cues and what follows
+            self.request_export(job)
+        return self.cleanup_changes(job)
 
     def request_export(self, job: Job) -> str:
         """Queue a run that re-exports the job's subtitles from its edited cues.

@@ -97,6 +97,20 @@ class Library:
         finally:
             con.close()
 
+    def stamp(self) -> tuple[int, ...]:
+        """Modification time and size of the file and its WAL: changes whenever a write lands.
+
+        Lets callers cache a query per process: a ``stat`` is much cheaper than a query.
+        """
+        out: tuple[int, ...] = ()
+        for p in (self.path, self.path.with_name(self.path.name + ".wal")):
+            try:
+                st = p.stat()
+                out += (st.st_mtime_ns, st.st_size)
+            except OSError:
+                out += (0, 0)
+        return out
+
     def _create(self) -> None:
         """Create the file with its schema under a private name, then link it into place.
 

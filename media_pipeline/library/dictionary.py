@@ -88,21 +88,14 @@ _ENTRIES: dict[str, tuple[tuple[int, ...], list[DictionaryEntry]]] = {}
 
 
 def cached_entries(library: Library) -> list[DictionaryEntry]:
-    """Every entry, cached until the database files change.
+    """Every entry, cached until the database files change (see :meth:`Library.stamp`).
 
-    Fingerprints are computed for every partition of every step; a ``stat`` is much cheaper
-    than a query.
+    Fingerprints are computed for every partition of every step.
     """
     path = library.path
     if not path.exists():
         return []
-    stamp: tuple[int, ...] = ()
-    for p in (path, path.with_name(path.name + ".wal")):
-        try:
-            st = p.stat()
-            stamp += (st.st_mtime_ns, st.st_size)
-        except OSError:
-            stamp += (0, 0)
+    stamp = library.stamp()
     cached = _ENTRIES.get(str(path))
     if cached is None or cached[0] != stamp:
         cached = (stamp, DictionaryStore(library).entries())

@@ -94,10 +94,11 @@ class StorageResource(dg.ConfigurableResource):  # type: ignore[misc]
     def fingerprints(self, settings: PipelineSettings, key: str | None = None) -> dict[str, str]:
         """Every asset's fingerprint for media ``key`` under ``settings``.
 
-        A key's own lyrics and dictionary entries enter only its own fingerprints; without a
-        key, the result is that of a media with neither (library-wide entries only).
+        A key's own lyrics, dictionary entries and undone cleanup changes enter only its own
+        fingerprints; without a key, the result is that of a media with none of them.
         """
         from media_pipeline.audio.separation import separation_identity
+        from media_pipeline.library.cleanup_reverts import media_reverts_digest
         from media_pipeline.library.dictionary import media_dictionary_digest
         from media_pipeline.music import lyrics_digest
 
@@ -109,7 +110,7 @@ class StorageResource(dg.ConfigurableResource):  # type: ignore[misc]
         if separation:  # the block length changes the stem slightly
             separation += f"@{settings.separation_segment_s:g}s"
         return asset_fingerprints(settings, identity, digest, lyrics_digest(self.root, key),
-                                  separation)
+                                  separation, media_reverts_digest(self.library(), key))
 
     def demucs_dir(self, settings: PipelineSettings) -> Path:
         """Where Demucs weights are looked for first (see audio/separation.py)."""

@@ -6,6 +6,7 @@
 """
 
 import bisect
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -34,9 +35,16 @@ class Change:
     after_words: tuple[Word, ...] = field(default=(), repr=False)
     detail: str = ""
 
+    @property
+    def change_id(self) -> str:
+        """A short id that names this change again when the same transcript is cleaned again."""
+        blob = "\x1f".join((self.kind, self.detail, str(self.start_ms), self.before, self.after))
+        return hashlib.sha256(blob.encode()).hexdigest()[:8]
+
     def to_dict(self) -> dict[str, object]:
         """JSON-ready summary for a review screen (no word tuples)."""
         return {
+            "id": self.change_id,
             "kind": self.kind,
             "before": self.before,
             "after": self.after,
@@ -151,6 +159,26 @@ def revert(result: CleanupResult, changes: Sequence[Change] | None = None) -> Cl
         _undo(state, change)
     undone = set(chosen)
     return CleanupResult(tuple(state), tuple(c for c in result.changes if c not in undone))
+
+
+def revert_each(
+    result: CleanupResult, changes: Sequence[Change]
+) -> tuple[CleanupResult, list[Change], list[Change]]:
+    """Undo as many of ``changes`` as can be undone, newest first.
+
+    Returns the new result, the changes undone, and those refused because a later change
+    that stays edited the same words (:class:`RevertConflictError`).
+    """
+    undone: list[Change] = []
+    refused: list[Change] = []
+    for change in reversed(_in_log_order(list(changes), result.changes)):
+        try:
+            result = revert(result, [change])
+        except RevertConflictError:
+            refused.append(change)
+            continue
+        undone.append(change)
+    return result, undone, refused
 
 
 def _in_log_order(chosen: list[Change], log: Sequence[Change]) -> list[Change]:

@@ -18,7 +18,10 @@ import pytest
 from media_pipeline.jobs.instance import open_instance
 from media_pipeline.jobs.model import JOB_TAG
 from media_pipeline.library.db import Library
+from media_pipeline.library.dictionary import DictionaryStore
 from media_pipeline.settings import runtime_settings_from_env
+from media_pipeline.storage import media_key_of_file
+from media_pipeline.text.dictionary import DictionaryEntry
 from media_pipeline_tests.api.conftest import EventReader, Server
 
 pytestmark = pytest.mark.slow
@@ -190,6 +193,32 @@ def test_concurrent_edits(server: Server) -> None:
         assert text.startswith("Worker ") and text.endswith(" says 2"), (n, text)
     wait_for_srt(server, job_id, final[0])
     SHARED["final_texts"] = final
+
+
+def test_cleanup_changes_are_listed_and_reverted(server: Server, corpus: Path) -> None:
+    clip = corpus / "librispeech" / "1272-128104-0000.wav"
+    key = media_key_of_file(clip)
+    DictionaryStore(Library(server.data_dir / "library.duckdb")).add(
+        DictionaryEntry("apostle", "herald", scope=key))  # this media only
+    job_id = server.upload("quilter.wav", clip.read_bytes()).json()["id"]
+    assert server.wait(job_id)["state"] == "completed"
+    assert "herald" in wait_for_srt(server, job_id, "herald")
+    changes = server.request("GET", f"/api/jobs/{job_id}/cleanup").json()
+    [change] = [c for c in changes if c["kind"] == "dictionary"]
+    assert change["before"] == "apostle" and change["state"] == "applied"
+    unknown = server.request("POST", f"/api/jobs/{job_id}/cleanup/revert",
+                             json={"ids": ["deadbeef"]})
+    assert unknown.status_code == 422 and "deadbeef" in unknown.json()["detail"]
+    reverted = server.request("POST", f"/api/jobs/{job_id}/cleanup/revert",
+                              json={"ids": [change["id"]]})
+    assert reverted.status_code == 200, reverted.text
+    assert {c["id"]: c["state"] for c in reverted.json()}[change["id"]] == \
+        "to revert on next run"
+    srt = wait_for_srt(server, job_id, "apostle")
+    assert "herald" not in srt
+    server.wait(job_id)
+    after = server.request("GET", f"/api/jobs/{job_id}/cleanup").json()
+    assert {c["id"]: c["state"] for c in after}[change["id"]] == "reverted"
 
 
 def test_cancel_during_transcription(server: Server, corpus: Path) -> None:

@@ -14,6 +14,7 @@ from media_pipeline.text.cleanup import (
     revert,
     revert_text,
 )
+from media_pipeline.text.edit_log import revert_each
 
 NOTHING = CleanupOptions(
     normalize_whitespace=False,
@@ -290,10 +291,30 @@ def test_reverting_an_edit_that_a_kept_edit_builds_on_is_a_conflict() -> None:
     assert texts(revert(result, list(result.changes)).words) == "a"
 
 
+def test_revert_each_undoes_what_it_can_and_names_the_rest() -> None:
+    dictionary = [DictionaryEntry("a", "b"), DictionaryEntry("b", "c"),
+                  DictionaryEntry("colour", "color")]
+    result = clean_words(timed("a colour"), NOTHING, dictionary)
+    a_to_b, _, colour = result.changes
+    after, undone, refused = revert_each(result, [a_to_b, colour])
+    assert texts(after.words) == "c colour"
+    assert undone == [colour] and refused == [a_to_b]
+
+
+def test_change_ids_are_stable_across_runs_and_differ_between_changes() -> None:
+    dictionary = [DictionaryEntry("colour", "color"), DictionaryEntry("open ai", "OpenAI")]
+    first = clean_words(_messy(), CleanupOptions(), dictionary)
+    again = clean_words(_messy(), CleanupOptions(), dictionary)
+    ids = [c.change_id for c in first.changes]
+    assert ids == [c.change_id for c in again.changes]
+    assert len(set(ids)) == len(ids) and all(len(i) == 8 for i in ids)
+
+
 def test_changes_have_display_dicts() -> None:
     result = clean_words(timed("colour"), NOTHING, [DictionaryEntry("colour", "color")])
     assert [c.to_dict() for c in result.changes] == [
         {
+            "id": result.changes[0].change_id,
             "kind": "dictionary",
             "before": "colour",
             "after": "color",
