@@ -119,6 +119,17 @@ def settings_for_lyrics(settings: PipelineSettings, lyrics: str,
     return replace(settings, model=MULTILINGUAL_MODEL), note
 
 
+def media_settings(data_dir: Path, settings: PipelineSettings, key: str) -> PipelineSettings:
+    """The settings media ``key`` runs with when nobody chose a model for it: a song with
+    stored non-English lyrics gets the multilingual model (:func:`settings_for_lyrics`).
+
+    The inbox sensor and reprocessing use it, so a song dropped in the inbox is heard by a
+    model that knows its language, and reprocessing does not take that model away again.
+    """
+    lyrics = stored_lyrics(data_dir, key)
+    return settings if lyrics is None else settings_for_lyrics(settings, lyrics, False)[0]
+
+
 @dataclass(frozen=True)
 class MusicContext:
     """What the cues stage needs to know about a media file beyond its transcript."""

@@ -5,10 +5,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from media_pipeline.music import read_lyrics_file, sidecar_lyrics, store_lyrics
+from media_pipeline.music import media_settings, read_lyrics_file, sidecar_lyrics, store_lyrics
 from media_pipeline.partitions import MEDIA_PARTITIONS_NAME
 from media_pipeline.registration import contiguous_ranges, list_media_files, register_file
-from media_pipeline.resources.pipeline import StorageResource
+from media_pipeline.resources.pipeline import PipelineConfig, StorageResource, run_config_for
+from media_pipeline.settings import PipelineSettings
 
 SUBTITLES_JOB = "subtitles_job"
 RANGE_START = "dagster/asset_partition_range_start"
@@ -23,8 +24,8 @@ def range_tags(first: str, last: str) -> dict[str, str]:
 def build_inbox_sensor(inbox: Path, batch_size: int) -> dg.SensorDefinition:
     @dg.sensor(name="inbox_sensor", job_name=SUBTITLES_JOB, minimum_interval_seconds=30,
                default_status=dg.DefaultSensorStatus.RUNNING)
-    def inbox_sensor(context: dg.SensorEvaluationContext,
-                     storage: StorageResource) -> dg.SensorResult | dg.SkipReason:
+    def inbox_sensor(context: dg.SensorEvaluationContext, storage: StorageResource,
+                     pipeline: PipelineConfig) -> dg.SensorResult | dg.SkipReason:
         """Files dropped in the inbox: registered by content hash, processed once."""
         inbox.mkdir(parents=True, exist_ok=True)  # a fresh data root has none yet
         seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
@@ -45,9 +46,15 @@ def build_inbox_sensor(inbox: Path, batch_size: int) -> dg.SensorDefinition:
         if not new_keys:
             return dg.SkipReason(f"no new files in {inbox}")
         order = [*context.instance.get_dynamic_partitions(MEDIA_PARTITIONS_NAME), *new_keys]
+        settings = pipeline.settings()
+        groups: dict[PipelineSettings, set[str]] = {}
+        for key in new_keys:  # a song with non-English lyrics runs with another model
+            groups.setdefault(media_settings(storage.root, settings, key), set()).add(key)
         requests = [
-            dg.RunRequest(run_key=f"inbox:{first}..{last}", tags=range_tags(first, last))
-            for first, last in contiguous_ranges(order, set(new_keys), batch_size)
+            dg.RunRequest(run_key=f"inbox:{first}..{last}", tags=range_tags(first, last),
+                          run_config=None if chosen == settings else run_config_for(chosen))
+            for chosen, keys in groups.items()
+            for first, last in contiguous_ranges(order, keys, batch_size)
         ]
         return dg.SensorResult(
             run_requests=requests, cursor=json.dumps(seen),

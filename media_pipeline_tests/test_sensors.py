@@ -4,9 +4,13 @@ from pathlib import Path
 import dagster as dg
 
 from media_pipeline.definitions import build_definitions
-from media_pipeline.resources.pipeline import StorageResource
+from media_pipeline.resources.pipeline import PipelineConfig, StorageResource
 from media_pipeline.sensors import RANGE_END, RANGE_START, build_inbox_sensor
 from media_pipeline.settings import PipelineSettings, RuntimeSettings
+
+
+def resources(storage: StorageResource) -> dict[str, object]:
+    return {"storage": storage, "pipeline": PipelineConfig()}
 
 
 def test_inbox_files_become_partitions_and_one_run_per_batch(
@@ -19,7 +23,7 @@ def test_inbox_files_become_partitions_and_one_run_per_batch(
     storage = StorageResource(data_dir=str(tmp_path / "data"))
     sensor = build_inbox_sensor(inbox, batch_size=2)
     with dg.instance_for_test() as instance:
-        context = dg.build_sensor_context(instance=instance, resources={"storage": storage})
+        context = dg.build_sensor_context(instance=instance, resources=resources(storage))
         result = sensor(context)
         assert isinstance(result, dg.SensorResult)
         added = result.dynamic_partitions_requests[0]
@@ -32,7 +36,7 @@ def test_inbox_files_become_partitions_and_one_run_per_batch(
         instance.add_dynamic_partitions("media", list(added.partition_keys))
 
         again = sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor,
-                                               resources={"storage": storage}))
+                                               resources=resources(storage)))
         assert isinstance(again, dg.SkipReason)  # nothing is processed twice
 
 
@@ -50,7 +54,7 @@ def test_a_missing_inbox_is_created_not_an_error(tmp_path: Path) -> None:
     sensor = build_inbox_sensor(inbox, batch_size=8)
     with dg.instance_for_test() as instance:
         result = sensor(dg.build_sensor_context(
-            instance=instance, resources={"storage": StorageResource(data_dir=str(tmp_path))}))
+            instance=instance, resources=resources(StorageResource(data_dir=str(tmp_path)))))
     assert isinstance(result, dg.SkipReason)
     assert inbox.is_dir()
 
@@ -68,7 +72,29 @@ def test_lyrics_sidecars_in_the_inbox_are_kept_for_their_song(
     storage = StorageResource(data_dir=str(tmp_path / "data"))
     with dg.instance_for_test() as instance:
         result = build_inbox_sensor(inbox, 8)(
-            dg.build_sensor_context(instance=instance, resources={"storage": storage}))
+            dg.build_sensor_context(instance=instance, resources=resources(storage)))
     assert isinstance(result, dg.SensorResult) and len(result.run_requests) == 1
     key = media_key_of_file(song)
     assert stored_lyrics(tmp_path / "data", key) == "He began a confused complaint\n"
+
+
+def test_a_song_with_lyrics_in_another_language_runs_with_the_multilingual_model(
+        tmp_path: Path, corpus: Path) -> None:
+    from media_pipeline.storage import media_key_of_file
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(corpus / "fleurs" / "fleurs-es-000.ogg", inbox / "cancion.ogg")
+    (inbox / "cancion.lyrics.txt").write_text(
+        (corpus / "fleurs" / "fleurs-es-000.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    shutil.copy(corpus / "librispeech" / "61-70968-0000.flac", inbox / "song.flac")
+    (inbox / "song.lyrics.txt").write_text("He began a confused complaint\n", encoding="utf-8")
+    storage = StorageResource(data_dir=str(tmp_path / "data"))
+    with dg.instance_for_test() as instance:
+        result = build_inbox_sensor(inbox, 8)(
+            dg.build_sensor_context(instance=instance, resources=resources(storage)))
+    assert isinstance(result, dg.SensorResult)
+    config = {r.tags[RANGE_START]: r.run_config for r in result.run_requests}
+    spanish = config[media_key_of_file(inbox / "cancion.ogg")]
+    assert spanish["resources"]["pipeline"]["config"]["model"] == "base"
+    assert not config[media_key_of_file(inbox / "song.flac")]  # English: the defaults

@@ -11,7 +11,7 @@ not resubmit partitions that a reprocessing run already covers. ``media-pipeline
 --stale`` does the same pass in this process, one batch run at a time.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,9 +20,10 @@ import dagster as dg
 from media_pipeline.jobs.derive import ACTIVE, WAITING
 from media_pipeline.jobs.instance import open_instance
 from media_pipeline.library.db import Library
+from media_pipeline.music import media_settings
 from media_pipeline.partitions import MEDIA_PARTITIONS_NAME
 from media_pipeline.registration import contiguous_ranges
-from media_pipeline.resources.pipeline import PipelineConfig, StorageResource
+from media_pipeline.resources.pipeline import PipelineConfig, StorageResource, run_config_for
 from media_pipeline.sensors import RANGE_END, RANGE_START, SUBTITLES_JOB, range_tags
 from media_pipeline.settings import PipelineSettings, RuntimeSettings
 
@@ -66,13 +67,28 @@ def covered_by_active_runs(instance: dg.DagsterInstance, order: Sequence[str]) -
 
 
 def plan_reprocessing(instance: dg.DagsterInstance, stale: Sequence[str], batch_size: int,
-                      max_queued: int) -> list[tuple[str, str]]:
-    """Partition ranges to launch now: at most ``max_queued`` minus the runs already waiting."""
+                      max_queued: int, group_of: Callable[[str], Hashable] = lambda k: None,
+                      ) -> list[tuple[str, str]]:
+    """Partition ranges to launch now: at most ``max_queued`` minus the runs already waiting.
+
+    A range never mixes partitions of different ``group_of`` (they run with other settings).
+    """
     order = list(instance.get_dynamic_partitions(MEDIA_PARTITIONS_NAME))
     wanted = set(stale) - covered_by_active_runs(instance, order)
     capacity = max(0, max_queued - instance.get_runs_count(
         dg.RunsFilter(statuses=list(WAITING))))
-    return contiguous_ranges(order, wanted, max(1, batch_size))[:capacity]
+    groups: dict[Hashable, set[str]] = {}
+    for key in wanted:
+        groups.setdefault(group_of(key), set()).add(key)
+    ranges = [r for keys in groups.values()
+              for r in contiguous_ranges(order, keys, max(1, batch_size))]
+    return sorted(ranges, key=lambda r: order.index(r[0]))[:capacity]
+
+
+def stale_keys(storage: StorageResource, settings: PipelineSettings) -> list[str]:
+    """Stale library rows, each judged with the settings its media runs with."""
+    return [e.key for e in stale_entries(storage.library(), lambda k: storage.fingerprints(
+        media_settings(storage.root, settings, k), k)["library_entry"])]
 
 
 def build_reprocess_schedule(cron: str, batch_size: int, max_queued: int) -> dg.ScheduleDefinition:
@@ -82,15 +98,19 @@ def build_reprocess_schedule(cron: str, batch_size: int, max_queued: int) -> dg.
     def reprocess_stale(context: dg.ScheduleEvaluationContext, storage: StorageResource,
                         pipeline: PipelineConfig) -> Sequence[dg.RunRequest] | dg.SkipReason:
         settings = pipeline.settings()
-        stale = [e.key for e in stale_entries(
-            storage.library(), lambda k: storage.fingerprints(settings, k)["library_entry"])]
+        stale = stale_keys(storage, settings)
         if not stale:
             return dg.SkipReason("every library entry is up to date")
-        ranges = plan_reprocessing(context.instance, stale, batch_size, max_queued)
+
+        def chosen(key: str) -> PipelineSettings:
+            return media_settings(storage.root, settings, key)
+        ranges = plan_reprocessing(context.instance, stale, batch_size, max_queued, chosen)
         if not ranges:
             return dg.SkipReason(f"{len(stale)} stale partitions wait for the run queue "
                                  f"(at most {max_queued} queued runs)")
-        return [dg.RunRequest(tags={**range_tags(first, last), REPROCESS_TAG: "1"})
+        return [dg.RunRequest(tags={**range_tags(first, last), REPROCESS_TAG: "1"},
+                              run_config=None if chosen(first) == settings
+                              else run_config_for(chosen(first)))
                 for first, last in ranges]
 
     return reprocess_stale
@@ -116,20 +136,22 @@ def reprocess_stale(runtime: RuntimeSettings, settings: PipelineSettings,
 
     library = Library(runtime.library_path, runtime.library_lock_timeout_s)
     storage = StorageResource(data_dir=str(runtime.data_dir))
-    stale = [e.key for e in stale_entries(
-        library, lambda k: storage.fingerprints(settings, k)["library_entry"])]
+    stale = stale_keys(storage, settings)
     selected = stale[:limit] if limit else stale
     if dry_run or not selected:
         return ReprocessResult(len(stale), selected, [], [], 0)
     instance = open_instance(runtime.dagster_home, runtime)
     before = {r.run_id for r in instance.get_runs()}
-    _run_pending(selected, runtime, settings, library, storage, {}, None)
+    chosen = {key: media_settings(storage.root, settings, key) for key in selected}
+    for group in dict.fromkeys(chosen.values()):  # one batch runner per settings
+        _run_pending([k for k in selected if chosen[k] == group], runtime, group, library,
+                     storage, {}, None)
     runs = len({r.run_id for r in instance.get_runs()} - before)
     completed: list[str] = []
     failed: list[str] = []
     for key in selected:
         row = library.get(key)
         ok = (row is not None and row.status == "completed"
-              and row.fingerprint == storage.fingerprints(settings, key)["library_entry"])
+              and row.fingerprint == storage.fingerprints(chosen[key], key)["library_entry"])
         (completed if ok else failed).append(key)
     return ReprocessResult(len(stale), selected, completed, failed, runs)

@@ -48,7 +48,7 @@ from media_pipeline.library.edits import (
     segments_from_cues,
 )
 from media_pipeline.partitions import MEDIA_PARTITIONS_NAME
-from media_pipeline.resources.pipeline import PipelineConfig, StorageResource
+from media_pipeline.resources.pipeline import StorageResource, run_config_for
 from media_pipeline.settings import PipelineSettings, RuntimeSettings
 from media_pipeline.steps import read_cues, safe_stem
 from media_pipeline.storage import media_key_of_file, store_media_file
@@ -361,10 +361,3 @@ class JobService:
                 SETTINGS_TAG: settings_to_tag(settings),
                 OPTIONS_TAG: json.dumps(job.options, sort_keys=True),
             }, run_config=run_config_for(settings), asset_selection=EXPORT_ASSETS if same else None)
-
-
-def run_config_for(settings: PipelineSettings) -> dict[str, object]:
-    """Run config that makes a run use exactly ``settings``."""
-    known = set(PipelineConfig.model_fields)
-    config = {k: v for k, v in settings.__dict__.items() if k in known}
-    return {"resources": {"pipeline": {"config": config}}}

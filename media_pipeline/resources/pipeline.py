@@ -64,6 +64,13 @@ class PipelineConfig(dg.ConfigurableResource):  # type: ignore[misc]
         return PipelineSettings(**{k: getattr(self, k) for k in names})
 
 
+def run_config_for(settings: PipelineSettings) -> dict[str, object]:
+    """Run config that makes a run use exactly ``settings``."""
+    known = set(PipelineConfig.model_fields)
+    config = {k: v for k, v in settings.__dict__.items() if k in known}
+    return {"resources": {"pipeline": {"config": config}}}
+
+
 class StorageResource(dg.ConfigurableResource):  # type: ignore[misc]
     """The data root: media store, artifacts, library database and model cache."""
 

@@ -16,6 +16,7 @@ from media_pipeline.jobs.reprocess import (
     build_reprocess_schedule,
     reprocess_stale,
     stale_entries,
+    stale_keys,
 )
 from media_pipeline.library.db import Library
 from media_pipeline.partitions import MEDIA_PARTITIONS_NAME
@@ -103,6 +104,35 @@ def test_the_schedule_never_queues_more_than_its_bound(tmp_path: Path) -> None:
     instance.delete_run(runs[0].run_id)
     third = tick()
     assert [(r.tags[RANGE_START], r.tags[RANGE_END]) for r in third] == [(KEYS[20], KEYS[29])]
+
+
+def test_songs_with_foreign_lyrics_are_judged_and_relaunched_with_their_model(
+        tmp_path: Path) -> None:
+    from media_pipeline.music import store_lyrics
+
+    runtime = RuntimeSettings(data_dir=tmp_path / "data")
+    defaults = PipelineSettings()
+    instance = library_of_50(runtime, defaults)
+    song = KEYS[7]
+    store_lyrics(runtime.data_dir, song, "La luna brilla sobre el mar\ny canta la noche\n")
+    storage = StorageResource(data_dir=str(runtime.data_dir))
+    assert stale_keys(storage, defaults) == [song]  # its row was made with tiny.en
+    Library(runtime.library_path).save_entry(
+        song, duration_s=1.0, language="es", model="base", fingerprint=storage.fingerprints(
+            replace(defaults, model="base"), song)["library_entry"],
+        outputs={"srt": str(runtime.data_dir / "x.srt")}, cues=[], word_count=0)
+    assert stale_keys(storage, defaults) == []  # made with the model it should have: fresh
+
+    schedule = build_reprocess_schedule("0 3 * * *", batch_size=50, max_queued=5)
+    resources = {"storage": storage,
+                 "pipeline": PipelineConfig.from_settings(replace(defaults, profile="bbc"))}
+    with dg.build_schedule_context(instance=instance, resources=resources) as context:
+        requests = list(schedule(context))  # type: ignore[arg-type]
+    ranges = [(r.tags[RANGE_START], r.tags[RANGE_END]) for r in requests]
+    assert ranges == [(KEYS[0], KEYS[6]), (song, song), (KEYS[8], KEYS[49])]
+    config = requests[1].run_config["resources"]["pipeline"]["config"]
+    assert (config["model"], config["profile"]) == ("base", "bbc")
+    assert not requests[0].run_config and not requests[2].run_config
 
 
 @pytest.mark.slow
