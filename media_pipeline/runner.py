@@ -108,7 +108,7 @@ def _up_to_date(row: LibraryRow | None, fingerprint: str) -> bool:
 def _run_pending(pending: list[str], runtime: RuntimeSettings, settings: PipelineSettings,
                  library: Library, storage: StorageResource, seconds: dict[str, float],
                  on_stage: OnFile | None) -> None:
-    instance = open_instance(runtime.dagster_home)
+    instance = open_instance(runtime.dagster_home, runtime)
     job = build_definitions(runtime, settings).resolve_job_def(SUBTITLES_JOB)
     new = [k for k in pending if not instance.has_dynamic_partition(MEDIA_PARTITIONS_NAME, k)]
     if new:

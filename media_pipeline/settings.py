@@ -105,6 +105,10 @@ class RuntimeSettings:
     """Stale reprocessing never lets the run queue hold more than this many runs."""
     cancel_grace_s: float = 3.0
     """After a cancel, a run still alive this long is killed."""
+    dagster_postgres_url: str | None = None
+    """PostgreSQL URL for the Dagster instance's storage (runs, events, schedules) instead of
+    SQLite under the data root: a shared deployment. ``MEDIA_PIPELINE_DAGSTER_POSTGRES_URL``;
+    the generated dagster.yaml names the variable, never the URL (it may hold a password)."""
 
     @property
     def inbox(self) -> Path:
@@ -149,6 +153,9 @@ def pipeline_settings_from_env(env: dict[str, str] | None = None) -> PipelineSet
     return replace(base, **changes)
 
 
+POSTGRES_URL_ENV = ENV_PREFIX + "DAGSTER_POSTGRES_URL"
+
+
 def runtime_settings_from_env(
     data_dir: str | Path | None = None, env: dict[str, str] | None = None
 ) -> RuntimeSettings:
@@ -178,6 +185,7 @@ def runtime_settings_from_env(
         reprocess_cron=env.get(ENV_PREFIX + "REPROCESS_CRON") or base.reprocess_cron,
         reprocess_max_queued=num("REPROCESS_MAX_QUEUED", base.reprocess_max_queued),
         cancel_grace_s=num("CANCEL_GRACE_S", base.cancel_grace_s),
+        dagster_postgres_url=env.get(POSTGRES_URL_ENV) or None,
     )
 
 

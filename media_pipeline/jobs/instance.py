@@ -10,7 +10,8 @@ from pathlib import Path
 import dagster as dg
 
 from media_pipeline.atomic import write_text_atomic
-from media_pipeline.settings import RuntimeSettings, runtime_settings_from_env
+from media_pipeline.errors import ConfigurationError
+from media_pipeline.settings import POSTGRES_URL_ENV, RuntimeSettings, runtime_settings_from_env
 
 MANAGED_MARKER = "# managed by media_pipeline"
 
@@ -44,11 +45,24 @@ telemetry:
   enabled: false
 """
 
+# Runs, event logs and schedules in PostgreSQL (the `scale` extra): many processes and
+# machines can share the instance. The URL is read from the environment by every process
+# that opens the instance, so no password is ever written here.
+POSTGRES_STORAGE = f"""\
+storage:
+  postgres:
+    postgres_url:
+      env: {POSTGRES_URL_ENV}
+"""
+
 
 def instance_yaml(runtime: RuntimeSettings) -> str:
-    return INSTANCE_YAML.format(
+    text = INSTANCE_YAML.format(
         marker=MANAGED_MARKER, max_runs=runtime.max_concurrent_runs,
         media_jobs=runtime.max_media_jobs, cancel_grace=float(runtime.cancel_grace_s))
+    if runtime.dagster_postgres_url:
+        text += POSTGRES_STORAGE
+    return text
 
 
 def ensure_instance_home(home: Path, runtime: RuntimeSettings | None = None) -> Path:
@@ -69,7 +83,26 @@ def ensure_instance_home(home: Path, runtime: RuntimeSettings | None = None) -> 
     return home
 
 
+def check_postgres_url(url: str) -> None:
+    """Refuse a URL Dagster's PostgreSQL storage cannot use, saying how to write it."""
+    try:
+        import dagster_postgres  # noqa: F401
+    except ImportError as exc:
+        raise ConfigurationError(f"{POSTGRES_URL_ENV} is set but dagster-postgres is not "
+                                 "installed: pip install 'media_pipeline[scale]'") from exc
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme != "postgresql+psycopg2":
+        # SQLAlchemy 2.1 gives plain postgresql:// to psycopg 3, whose server-side binding
+        # breaks Dagster's NOTIFY; dagster-postgres is built on psycopg2.
+        raise ConfigurationError(f"{POSTGRES_URL_ENV} must start with postgresql+psycopg2:// "
+                                 "(e.g. postgresql+psycopg2://user:password@host:5432/dagster)")
+
+
 def open_instance(home: Path, runtime: RuntimeSettings | None = None) -> dg.DagsterInstance:
-    """The persistent (SQLite by default) instance in ``home``."""
+    """The persistent instance in ``home``: SQLite files there, or PostgreSQL when
+    ``dagster_postgres_url`` is set."""
+    runtime = runtime or runtime_settings_from_env()
+    if runtime.dagster_postgres_url:
+        check_postgres_url(runtime.dagster_postgres_url)
     ensure_instance_home(home, runtime)
     return dg.DagsterInstance.from_config(str(home))
