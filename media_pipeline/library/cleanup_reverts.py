@@ -28,23 +28,18 @@ class CleanupRevertStore:
         self.library = library
 
     def _run(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-        def work(con: Any) -> list[tuple[Any, ...]]:
-            con.execute(SCHEMA)
-            rows: list[tuple[Any, ...]] = con.execute(sql, params).fetchall()
-            return rows
-        return self.library._retry(work)
+        return self.library.query(sql, params, SCHEMA)
 
     def add(self, key: str, change_ids: Iterable[str]) -> int:
         """Undo these changes of ``key`` from its next run on; returns how many are new."""
         def work(con: Any) -> int:
-            con.execute(SCHEMA)
             added = 0
             for change_id in dict.fromkeys(change_ids):
                 added += len(con.execute(
                     "INSERT INTO cleanup_reverts (key, change_id) VALUES (?, ?) "
                     "ON CONFLICT DO NOTHING RETURNING change_id", [key, change_id]).fetchall())
             return added
-        return self.library._retry(work)
+        return self.library.transaction(work, SCHEMA)
 
     def remove(self, key: str, change_ids: Iterable[str] | None = None) -> int:
         """Apply these changes (default: every undone one) again; returns how many."""

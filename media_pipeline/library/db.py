@@ -156,6 +156,24 @@ class Library:
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 0.5)
 
+    def transaction(self, work: Callable[[Any], T], schema: str = "") -> T:
+        """``work(con)`` in one short transaction, retried while another process holds the
+        file; ``schema`` (a store's ``CREATE … IF NOT EXISTS``) runs first in it."""
+        if not schema:
+            return self._retry(work)
+
+        def with_schema(con: Any) -> T:
+            con.execute(schema)
+            return work(con)
+        return self._retry(with_schema)
+
+    def query(self, sql: str, params: list[Any], schema: str = "") -> list[tuple[Any, ...]]:
+        """The rows of one statement, run as :meth:`transaction`."""
+        def work(con: Any) -> list[tuple[Any, ...]]:
+            rows: list[tuple[Any, ...]] = con.execute(sql, params).fetchall()
+            return rows
+        return self.transaction(work, schema)
+
     def register(self, key: str, name: str, path: str) -> None:
         """Record that ``key`` was seen as ``name`` at ``path`` (a new media row is pending)."""
         def work(con: Any) -> None:

@@ -35,11 +35,7 @@ class DictionaryStore:
         self.library = library
 
     def _run(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-        def work(con: Any) -> list[tuple[Any, ...]]:
-            con.execute(SCHEMA)
-            rows: list[tuple[Any, ...]] = con.execute(sql, params).fetchall()
-            return rows
-        return self.library._retry(work)
+        return self.library.query(sql, params, SCHEMA)
 
     def add(self, entry: DictionaryEntry) -> None:
         """Store ``entry``; an entry with the same scope and ``find`` is replaced."""

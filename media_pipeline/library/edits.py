@@ -158,14 +158,10 @@ class EditStore:
     def _run(self, work: Callable[[Any], T]) -> T:
         import duckdb
 
-        def with_schema(con: Any) -> T:
-            if not self._schema_ready:
-                con.execute(EDIT_SCHEMA)
-            return work(con)
-
         for attempt in range(5):
             try:
-                result = self.library._retry(with_schema)
+                result = self.library.transaction(work, "" if self._schema_ready
+                                                  else EDIT_SCHEMA)
                 self._schema_ready = True
                 return result
             except duckdb.ConstraintException:  # a writer in another process got there first

@@ -203,10 +203,10 @@ def test_malformed_batch_does_not_stop_later_batches(api: FakeApi) -> None:
 
 
 def test_timeout_keeps_the_original(api: FakeApi) -> None:
-    api.replies = [Reply(body=corrections((0, "I read the book")), delay_s=1.0)]
+    api.replies = [Reply(body=corrections((0, "I read the book")), delay_s=5.0)]
     started = time.monotonic()
     result = correct_cues(cues(), settings(api, timeout_s=0.2), API_KEY)
-    assert time.monotonic() - started < 0.9
+    assert time.monotonic() - started < 3.0  # gave up long before the reply (margin for CI)
     assert result.cues == tuple(cues()) and len(api.requests) == 1
     assert result.error == "the correction API did not answer within 0.2 s"
 
