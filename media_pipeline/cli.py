@@ -25,6 +25,15 @@ _OPTION_FIELDS = {
 }
 
 
+def add_data_dir_option(parser: argparse.ArgumentParser, *actions: argparse.ArgumentParser,
+                        ) -> None:
+    """``--data-dir`` on a command and on each of its actions, so it may come anywhere."""
+    parser.add_argument("--data-dir", default=None,
+                        help="data root (default: $MEDIA_PIPELINE_DATA_DIR, else ./data)")
+    for action in actions:  # SUPPRESS: an action without it keeps the command's value
+        action.add_argument("--data-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
 def _add_setting_options(parser: argparse.ArgumentParser) -> None:
     for name, kind in _OPTION_FIELDS.items():
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, default=None,

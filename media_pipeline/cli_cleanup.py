@@ -18,10 +18,9 @@ from media_pipeline.settings import RuntimeSettings, runtime_settings_from_env
 def add_cleanup_parser(sub: Any) -> None:
     """Register the ``cleanup`` subcommand on an argparse subparsers object."""
     from media_pipeline.cleanup_review import CHANGE_KINDS
-    from media_pipeline.cli import _add_setting_options
+    from media_pipeline.cli import _add_setting_options, add_data_dir_option
 
     c = sub.add_parser("cleanup", help="show, revert or restore the cleanup of a transcript")
-    c.add_argument("--data-dir", default=None)
     actions = c.add_subparsers(dest="action", required=True)
     ls = actions.add_parser("list", help="the changes of the media's latest run")
     ls.add_argument("media", help="a media key, or the path of a processed file")
@@ -36,6 +35,7 @@ def add_cleanup_parser(sub: Any) -> None:
         a.add_argument("--no-apply", action="store_true",
                        help="only record it; the next process or reprocess run applies it")
         _add_setting_options(a)
+    add_data_dir_option(c, *actions.choices.values())
     c.set_defaults(func=cmd_cleanup)
 
 

@@ -14,8 +14,9 @@ from media_pipeline.settings import runtime_settings_from_env
 
 def add_dictionary_parser(sub: Any) -> None:
     """Register the ``dictionary`` subcommand on an argparse subparsers object."""
+    from media_pipeline.cli import add_data_dir_option
+
     d = sub.add_parser("dictionary", help="user dictionary: replacements applied by cleanup")
-    d.add_argument("--data-dir", default=None)
     actions = d.add_subparsers(dest="action", required=True)
     ls = actions.add_parser("list", help="list entries")
     ls.add_argument("--media", default=None, help="only this media key's entries "
@@ -33,6 +34,7 @@ def add_dictionary_parser(sub: Any) -> None:
     rm = actions.add_parser("remove", help="remove an entry")
     rm.add_argument("find")
     rm.add_argument("--media", default=None)
+    add_data_dir_option(d, ls, add, rm)
     d.set_defaults(func=cmd_dictionary)
 
 

@@ -33,3 +33,15 @@ def test_unknown_profile_is_a_clear_error(tmp_path: Path, corpus: Path) -> None:
     assert out.returncode == 2
     assert "unknown segmentation profile 'nope'" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("command", [["cleanup", "list", "k"], ["dictionary", "list"],
+                                     ["cleanup", "revert", "k", "--all"]])
+def test_data_dir_may_come_before_or_after_the_action(command: list[str]) -> None:
+    from media_pipeline.cli import build_parser
+
+    parser = build_parser()
+    name, *rest = command
+    assert parser.parse_args([name, "--data-dir", "d1", *rest]).data_dir == "d1"
+    assert parser.parse_args([*command, "--data-dir", "d2"]).data_dir == "d2"
+    assert parser.parse_args(command).data_dir is None
