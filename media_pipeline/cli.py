@@ -54,9 +54,38 @@ def _quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def cmd_process(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
+class FileProgress:
+    """A progress bar on stderr over files: one step when a file's ``library_entry`` is
+    made; the postfix names the stage running. Drawn once the total is known."""
 
+    def __init__(self, desc: str, disabled: bool) -> None:
+        self.desc, self.disabled = desc, disabled
+        self.bar: Any = None
+        self.done: set[str] = set()
+
+    def set_total(self, total: int) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, unit="file", desc=self.desc,
+                        disable=self.disabled or None, file=sys.stderr, dynamic_ncols=True)
+
+    def on_stage(self, asset: str, key: str) -> None:
+        if self.bar is None:
+            return
+        self.bar.set_postfix_str(f"{asset} {key}", refresh=True)
+        if asset == "library_entry" and key not in self.done:
+            self.done.add(key)
+            self.bar.update(1)
+
+    def close(self, finished: bool = False) -> None:
+        if self.bar is None:
+            return
+        if finished:  # files that were already done count too
+            self.bar.update(self.bar.total - self.bar.n)
+        self.bar.close()
+
+
+def cmd_process(args: argparse.Namespace) -> int:
     from media_pipeline.errors import MediaPipelineError
 
     runtime = runtime_settings_from_env(args.data_dir)
@@ -73,28 +102,18 @@ def cmd_process(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths]
     from media_pipeline.registration import list_media_files
 
-    total = len(list_media_files(paths))
-    bar = tqdm(total=total, unit="file", desc="subtitles", disable=args.no_progress or None,
-               file=sys.stderr, dynamic_ncols=True)
-    done: set[str] = set()
-
-    def on_stage(asset: str, key: str) -> None:
-        bar.set_postfix_str(f"{asset} {key}", refresh=True)
-        if asset == "library_entry" and key not in done:
-            done.add(key)
-            bar.update(1)
-
+    bar = FileProgress("subtitles", args.no_progress)
+    bar.set_total(len(list_media_files(paths)))
     from media_pipeline.music import process_songs
 
     try:  # lyrics (--lyrics, <name>.lyrics.txt) are stored first; see music.py
         results = process_songs(paths, runtime, settings, args.lyrics, args.model is not None,
-                                on_stage, lambda m: print(f"note: {m}", file=sys.stderr))
+                                bar.on_stage, lambda m: print(f"note: {m}", file=sys.stderr))
     except MediaPipelineError as exc:
         bar.close()
         print(f"error: {exc.user_message}", file=sys.stderr)
         return 2
-    bar.update(total - bar.n)
-    bar.close()
+    bar.close(finished=True)
     failed = [r for r in results if r.status != "completed"]
     if args.json:
         for r in results:

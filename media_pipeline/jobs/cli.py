@@ -27,6 +27,7 @@ def add_jobs_parsers(sub: Any) -> None:
     r.add_argument("--dry-run", action="store_true", help="list them, run nothing")
     r.add_argument("--batch-size", type=int, default=0, help="partitions per run (default 64)")
     r.add_argument("--json", action="store_true", help="a JSON summary on stdout")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--data-dir", default=None)
     _add_setting_options(r)
     r.set_defaults(func=cmd_reprocess)
@@ -41,7 +42,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_reprocess(args: argparse.Namespace) -> int:
-    from media_pipeline.cli import _settings_from_args
+    from media_pipeline.cli import FileProgress, _settings_from_args
     from media_pipeline.errors import MediaPipelineError
     from media_pipeline.jobs.reprocess import reprocess_stale
     from media_pipeline.settings import runtime_settings_from_env
@@ -49,12 +50,16 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
     runtime = runtime_settings_from_env(args.data_dir)
     if args.batch_size:
         runtime = replace(runtime, max_partitions_per_run=args.batch_size)
+    bar = FileProgress("reprocessing", args.no_progress or args.dry_run)
     try:
         result = reprocess_stale(runtime, _settings_from_args(args), limit=args.limit or None,
-                                 dry_run=args.dry_run)
+                                 dry_run=args.dry_run, on_selected=bar.set_total,
+                                 on_stage=bar.on_stage)
     except MediaPipelineError as exc:
         print(f"error: {exc.user_message}", file=sys.stderr)
         return 2
+    finally:
+        bar.close()
     if args.json:
         print(json.dumps(result.to_json()))
     else:

@@ -130,8 +130,13 @@ class ReprocessResult:
 
 
 def reprocess_stale(runtime: RuntimeSettings, settings: PipelineSettings,
-                    limit: int | None = None, dry_run: bool = False) -> ReprocessResult:
-    """Re-run stale partitions here, one batch run (one model load) at a time."""
+                    limit: int | None = None, dry_run: bool = False,
+                    on_selected: Callable[[int], None] | None = None,
+                    on_stage: Callable[[str, str], None] | None = None) -> ReprocessResult:
+    """Re-run stale partitions here, one batch run (one model load) at a time.
+
+    ``on_selected`` hears how many partitions will run; ``on_stage(asset, key)`` each step
+    (a progress bar)."""
     from media_pipeline.runner import _run_pending  # the `process` command's batch runner
 
     library = Library(runtime.library_path, runtime.library_lock_timeout_s)
@@ -140,12 +145,14 @@ def reprocess_stale(runtime: RuntimeSettings, settings: PipelineSettings,
     selected = stale[:limit] if limit else stale
     if dry_run or not selected:
         return ReprocessResult(len(stale), selected, [], [], 0)
+    if on_selected is not None:
+        on_selected(len(selected))
     instance = open_instance(runtime.dagster_home, runtime)
     before = {r.run_id for r in instance.get_runs()}
     chosen = {key: media_settings(storage.root, settings, key) for key in selected}
     for group in dict.fromkeys(chosen.values()):  # one batch runner per settings
         _run_pending([k for k in selected if chosen[k] == group], runtime, group, library,
-                     storage, {}, None)
+                     storage, {}, on_stage)
     runs = len({r.run_id for r in instance.get_runs()} - before)
     completed: list[str] = []
     failed: list[str] = []
