@@ -345,16 +345,18 @@ class JobService:
         One waiting export run per job is enough: it reads the edits when it runs.
         """
         with self._export_lock:
-            waiting = self.instance.get_run_records(dg.RunsFilter(
-                tags={JOB_TAG: job.id, KIND_TAG: KIND_EXPORT}, statuses=list(WAITING)), limit=1)
-            if waiting:
-                return waiting[0].dagster_run.run_id
             settings = job.settings or self.defaults
             # Same fingerprints as the job's cues: re-export only. Otherwise (the user
-            # dictionary or stored lyrics changed since) run everything: unchanged steps are
-            # free, and the edits follow the cues as long as those come out the same.
+            # dictionary, stored lyrics or cleanup reverts changed since) run everything:
+            # unchanged steps are free, and the edits follow the cues as long as those come
+            # out the same.
             same = self.storage.fingerprints(settings, job.media_key).get("corrected_cues") == \
                 job.fingerprints.get("corrected_cues")
+            waiting = self.instance.get_run_records(dg.RunsFilter(
+                tags={JOB_TAG: job.id, KIND_TAG: KIND_EXPORT}, statuses=list(WAITING)), limit=1)
+            # A waiting export-only run would not redo the cues that changed since.
+            if waiting and (same or waiting[0].dagster_run.asset_selection is None):
+                return waiting[0].dagster_run.run_id
             return self.submitter.submit(SUBTITLES_JOB, tags={
                 PARTITION_TAG: job.media_key, JOB_TAG: job.id, API_TAG: "1",
                 KIND_TAG: KIND_EXPORT, NAME_TAG: job.name,

@@ -12,6 +12,7 @@ import wave
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import httpx
 import pytest
 
@@ -219,6 +220,7 @@ def test_cleanup_changes_are_listed_and_reverted(server: Server, corpus: Path) -
     server.wait(job_id)
     after = server.request("GET", f"/api/jobs/{job_id}/cleanup").json()
     assert {c["id"]: c["state"] for c in after}[change["id"]] == "reverted"
+    SHARED["quilter"] = job_id
 
 
 def test_cancel_during_transcription(server: Server, corpus: Path) -> None:
@@ -256,6 +258,19 @@ def test_restart_keeps_history_and_the_fourth_waiting_upload_gets_429(server: Se
     undo = server.request("POST", f"/api/jobs/{job_id}/undo")
     assert undo.status_code == 200 and int(undo.headers["X-Undo-Depth"]) == depth - 1
 
+    # An export-only run already waits for this job; restoring a cleanup change needs the
+    # cues redone, so a full run joins it instead of riding on it.
+    quilter = SHARED["quilter"]
+    first_id = server.request("GET", f"/api/jobs/{quilter}/segments").json()[0]["id"]
+    assert server.request("PATCH", f"/api/jobs/{quilter}/segments/{first_id}",
+                          json={"text": "Mister Quilter"}).status_code == 200
+    assert server.request("POST", f"/api/jobs/{quilter}/cleanup/restore",
+                          json={"all": True}).status_code == 200
+    runtime = runtime_settings_from_env(server.data_dir, env={})
+    queued = open_instance(runtime.dagster_home, runtime).get_runs(dg.RunsFilter(
+        tags={JOB_TAG: quilter}, statuses=[dg.DagsterRunStatus.QUEUED]))
+    assert sorted(r.asset_selection is None for r in queued) == [False, True]
+
     waiting = [server.upload(f"w{i}.wav", tone_wav(10 + i)) for i in range(3)]
     assert [r.status_code for r in waiting] == [201, 201, 201]
     assert all(r.json()["state"] == "pending" for r in waiting)
@@ -263,7 +278,6 @@ def test_restart_keeps_history_and_the_fourth_waiting_upload_gets_429(server: Se
     fourth = server.upload("w3.wav", tone_wav(13))
     assert fourth.status_code == 429 and int(fourth.headers["Retry-After"]) > 0
     assert stored_media(server) == media_before
-    runtime = runtime_settings_from_env(server.data_dir, env={})
     assert len(open_instance(runtime.dagster_home, runtime).get_runs()) > 0
 
     # A queued job is cancelled at once; then there is room again.
