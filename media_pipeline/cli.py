@@ -1,6 +1,6 @@
 """``media-pipeline``: subtitle files and folders, show the library, edit the dictionary,
-review and revert cleanup changes, narrate text, serve the API, reprocess stale media
-(benchmarks: ``make bench``)."""
+review and revert cleanup changes, search the subtitles, narrate text, serve the API,
+reprocess stale media (benchmarks: ``make bench``)."""
 
 import argparse
 import json
@@ -173,6 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
     from media_pipeline.cli_cleanup import add_cleanup_parser
 
     add_cleanup_parser(sub)
+    from media_pipeline.cli_search import add_search_parser
+
+    add_search_parser(sub)
     from media_pipeline.narration.cli import add_narrate_parser
 
     add_narrate_parser(sub)

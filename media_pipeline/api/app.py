@@ -1,12 +1,10 @@
-"""The FastAPI app: jobs, events, and (when present) narrations, over one Dagster instance.
+"""The FastAPI app: jobs, events, narrations and search, over one Dagster instance.
 
 ``create_app`` needs a :class:`RunSubmitter` to put runs in the instance's queue; `media-pipeline
 serve` passes one bound to the Dagster webserver it starts (see ``jobs/processes.py``).
 """
 
 import asyncio
-import contextlib
-import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,7 +12,7 @@ import dagster as dg
 from fastapi import Depends, FastAPI
 from fastapi.responses import RedirectResponse
 
-from media_pipeline.api import events, jobs
+from media_pipeline.api import events, jobs, narrations, search
 from media_pipeline.api.deps import AppState, require_token
 from media_pipeline.jobs.events import EventLog, JobWatcher
 from media_pipeline.jobs.instance import open_instance
@@ -70,9 +68,8 @@ def create_app(runtime: RuntimeSettings | None = None, settings: PipelineSetting
     app.state.stopping = asyncio.Event()
     app.include_router(jobs.router)
     app.include_router(events.router)
-    with contextlib.suppress(ImportError):  # built by the narration work, when present
-        narrations = importlib.import_module("media_pipeline.api.narrations")
-        app.include_router(narrations.router)
+    app.include_router(search.router)
+    app.include_router(narrations.router)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -107,6 +107,15 @@ def test_lifecycle_and_event_order(server: Server, corpus: Path) -> None:
     assert [e["type"] for e in replay] == types[1:]
 
 
+def test_the_library_can_be_searched(server: Server) -> None:
+    hits = server.request("GET", "/api/search", params={"q": "ask not what YOUR country"})
+    assert hits.status_code == 200, hits.text
+    [hit] = hits.json()
+    assert hit["key"] == SHARED["jfk"] and hit["start_ms"] > 1000
+    assert "ask not" in hit["text"]
+    assert server.request("GET", "/api/search", params={"q": ""}).status_code == 422
+
+
 def test_same_content_and_options_is_the_same_job(server: Server, corpus: Path) -> None:
     job_id = SHARED["jfk"]
     runs = server.job(job_id)["runs"]

@@ -1,0 +1,33 @@
+"""``/api/search``: where words are said in the library's subtitles."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from pydantic import BaseModel, Field
+
+from media_pipeline.api.deps import get_library
+from media_pipeline.errors import MediaPipelineError
+from media_pipeline.library.db import Library
+from media_pipeline.library.search import search_library
+
+router = APIRouter(prefix="/api/search", tags=["library"])
+
+
+class SearchHitOut(BaseModel):
+    key: str = Field(description="Media key (the job id of a job with default options)")
+    name: str = Field(description="The name the file was first seen under")
+    start_ms: int = Field(description="Start of the cue the match begins in")
+    end_ms: int
+    text: str = Field(description="That cue's text, line breaks as spaces")
+
+
+@router.get("", response_model=list[SearchHitOut])
+def search(library: Annotated[Library, Depends(get_library)],
+           q: Annotated[str, Query(min_length=1, max_length=500,
+                                   description="Words to find (case and line breaks ignored)")],
+           limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[dict[str, Any]]:
+    """Cues of completed media where ``q`` is said, oldest media first."""
+    try:
+        return [hit.to_json() for hit in search_library(library, q, limit)]
+    except MediaPipelineError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, exc.user_message) from exc

@@ -1,0 +1,43 @@
+"""``media-pipeline search TEXT``: where in the library those words are said."""
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from media_pipeline.settings import runtime_settings_from_env
+
+
+def add_search_parser(sub: Any) -> None:
+    """Register the ``search`` subcommand on an argparse subparsers object."""
+    from media_pipeline.cli import add_data_dir_option
+
+    s = sub.add_parser("search", help="find where words are said in the library's subtitles")
+    s.add_argument("text", nargs="+", help="words to find (case and line breaks ignored)")
+    s.add_argument("--limit", type=int, default=50, help="at most this many hits (default 50)")
+    s.add_argument("--json", action="store_true", help="one JSON object per hit")
+    add_data_dir_option(s)
+    s.set_defaults(func=cmd_search)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from media_pipeline.errors import MediaPipelineError
+    from media_pipeline.library.db import Library
+    from media_pipeline.library.search import search_library
+
+    runtime = runtime_settings_from_env(args.data_dir)
+    try:
+        hits = search_library(Library(runtime.library_path, runtime.library_lock_timeout_s),
+                              " ".join(args.text), max(1, args.limit))
+    except MediaPipelineError as exc:
+        print(f"error: {exc.user_message}", file=sys.stderr)
+        return 2
+    if args.json:
+        for hit in hits:
+            print(json.dumps(hit.to_json(), ensure_ascii=False))
+    else:
+        for hit in hits:
+            minutes, ms = divmod(hit.start_ms, 60_000)
+            print(f"{hit.name}  {minutes:02d}:{ms / 1000:05.2f}  {hit.text}  ({hit.key})")
+        print(f"{len(hits)} hit(s)", file=sys.stderr)
+    return 0 if hits else 1
