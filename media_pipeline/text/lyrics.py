@@ -239,16 +239,20 @@ def time_lines(lines: Sequence[LyricLine], rec: Sequence[Word], anchors: Sequenc
             t = r0.start_ms + (r1.end_ms - r0.start_ms) * used // total
             end[i] = max(t, start[i] or 0)
             rec_of[i] = a.rec[1] - 1
+    vocal = [is_vocalise(line) for line in lines for _ in line.words]
+    runs: list[tuple[int, int]] = []  # unanchored words, a run never mixing sounds and words
     i = 0
     while i < n:
-        if start[i] is not None:
-            i += 1
-            continue
-        k = i
-        while k < n and start[k] is None:
+        k = i + 1
+        while k < n and start[i] is None and start[k] is None and vocal[k] == vocal[i]:
             k += 1
-        _fill(words, verse_of, start, end, rec_of, rec, i, k, end_ms)
+        if start[i] is None:
+            runs.append((i, k))
         i = k
+    # Words first: they may take recognised words nobody claimed; sung sounds then go into
+    # the time left around them.
+    for i, k in sorted(runs, key=lambda r: vocal[r[0]]):
+        _fill(words, verse_of, start, end, rec_of, rec, i, k, end_ms, not vocal[i])
     first = 0
     for line in lines:  # Whisper folds the pause before a line into its first word
         s0, e0 = start[first], end[first]
@@ -271,17 +275,19 @@ def time_lines(lines: Sequence[LyricLine], rec: Sequence[Word], anchors: Sequenc
 
 def _fill(words: list[str], verse_of: list[int], start: list[int | None],
           end: list[int | None], rec_of: list[int | None], rec: Sequence[Word],
-          i: int, k: int, end_ms: int) -> None:
-    """Time unanchored lyric words ``i:k`` between their anchored neighbours."""
-    t0 = end[i - 1] if i > 0 and end[i - 1] is not None else 0
-    t1 = start[k] if k < len(words) and start[k] is not None else end_ms
-    t0, t1 = int(t0 or 0), int(t1 if t1 is not None else end_ms)
-    if i == 0 and rec:
+          i: int, k: int, end_ms: int, use_free: bool = True) -> None:
+    """Time unanchored lyric words ``i:k`` between their nearest timed neighbours
+    (over recognised words nobody claimed when ``use_free`` and there are some)."""
+    p = next((x for x in range(i - 1, -1, -1) if end[x] is not None), None)
+    q = next((x for x in range(k, len(words)) if start[x] is not None), None)
+    t0 = int(end[p] or 0) if p is not None else 0
+    t1 = int(start[q] or 0) if q is not None else end_ms
+    if p is None and rec:
         t0 = min(rec[0].start_ms, t1)
-    before = rec_of[i - 1] if i > 0 else None
+    before = next((rec_of[x] for x in range(i - 1, -1, -1) if rec_of[x] is not None), None)
     r_lo = before + 1 if before is not None else 0
     r_hi = next((r for r in rec_of[k:] if r is not None), len(rec))
-    free = [w for w in rec[r_lo:r_hi] if t0 <= w.start_ms and w.end_ms <= t1]
+    free = [w for w in rec[r_lo:r_hi] if t0 <= w.start_ms and w.end_ms <= t1] if use_free else []
     need = [_word_ms(w) for w in words[i:k]]
     if free and free[-1].end_ms - free[0].start_ms >= sum(need) // 2:
         _spread(start, end, i, need, free[0].start_ms, free[-1].end_ms)
@@ -293,10 +299,10 @@ def _fill(words: list[str], verse_of: list[int], start: list[int | None],
     # More room than the words need: words of the verse sung before go right after it,
     # words of the verse sung next go right before it, whole verses in between are centred.
     head = i
-    while head < k and i > 0 and verse_of[head] == verse_of[i - 1]:
+    while head < k and p is not None and verse_of[head] == verse_of[p]:
         head += 1
     tail = k
-    while tail > head and k < len(words) and verse_of[tail - 1] == verse_of[k]:
+    while tail > head and q is not None and verse_of[tail - 1] == verse_of[q]:
         tail -= 1
     head_ms, tail_ms = sum(need[: head - i]), sum(need[tail - i:])
     _spread(start, end, i, need[: head - i], t0, t0 + head_ms)
@@ -346,7 +352,10 @@ def align_lyrics(lyrics: str | Sequence[LyricLine], rec: Sequence[Word], end_ms:
     lyric_norm = [normalize(w) for line in lines for w in line.words]
     rec_norm = [normalize(w.text) for w in rec]
     if method == "dp":
-        anchors = align_dp(lyric_norm, rec_norm, options)
+        sung = [i for line, first in zip(lines, _line_starts(lines), strict=True)
+                if not is_vocalise(line) for i in range(first, first + len(line.words))]
+        anchors = _in_lyric_positions(
+            align_dp([lyric_norm[i] for i in sung], rec_norm, options), sung)
     elif method == "greedy":
         anchors = align_greedy(lyric_norm, rec_norm)
     else:
@@ -354,6 +363,35 @@ def align_lyrics(lyrics: str | Sequence[LyricLine], rec: Sequence[Word], end_ms:
     timed = time_lines(lines, rec, anchors, end_ms) if lines else []
     anchored = sum(a.lyric[1] - a.lyric[0] for a in anchors)
     return LyricsAlignment(tuple(timed), method, anchored, len(lyric_norm), len(rec))
+
+
+# Sounds without words ("ooh", "la la", "mmm"): Whisper seldom writes them down, so a
+# line made only of them is timed from its neighbours instead of claiming a word.
+_VOCALISE = re.compile(r"^(?:o+h*|a+h+|u+h+|h?m{2,}|la|na|da|doo+|wh?oa+h?)$")
+
+
+def is_vocalise(line: LyricLine) -> bool:
+    """Whether a lyric line is only sung sounds, no words ("ooh ooh", "la la la")."""
+    return bool(line.words) and all(_VOCALISE.match(normalize(w)) for w in line.words)
+
+
+def _line_starts(lines: Sequence[LyricLine]) -> list[int]:
+    starts, at = [], 0
+    for line in lines:
+        starts.append(at)
+        at += len(line.words)
+    return starts
+
+
+def _in_lyric_positions(anchors: list[Anchor], kept: list[int]) -> list[Anchor]:
+    """Anchors over a subset of the lyric words (positions ``kept``) in full positions;
+    a pair whose words are no longer neighbours there is dropped."""
+    out = []
+    for a in anchors:
+        first, last = kept[a.lyric[0]], kept[a.lyric[1] - 1]
+        if last - first == a.lyric[1] - 1 - a.lyric[0]:
+            out.append(Anchor((first, last + 1), a.rec, a.similarity))
+    return out
 
 
 _ENGLISH = frozenset((

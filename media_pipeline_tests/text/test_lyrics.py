@@ -120,3 +120,27 @@ def test_greedy_only_looks_ahead() -> None:
 def test_looks_english() -> None:
     assert looks_english("I love you and you love me, it's all that we need")
     assert not looks_english("soy un fantasma que se asusta de si mismo")
+
+
+def test_a_line_of_sung_sounds_leaves_unclaimed_words_to_the_words() -> None:
+    from media_pipeline.text.lyrics import is_vocalise
+
+    lyrics = "soy un fantasma\n\nooh ooh ooh ooh\n\nla tristeza es muy extraña\n"
+    rec = [*words_at(["soy", "un", "fantasma"]),
+           Word("Otis", 30_000, 31_400), *words_at(["muy", "extraña"], 31_500)]
+    lines = align_lyrics(lyrics, rec, end_ms=40_000).lines
+    assert [is_vocalise(x) for x in parse_lyrics(lyrics)] == [False, True, False]
+    # The misheard "Otis" is where "la tristeza es" was sung, not the "ooh"s: those are
+    # centred in the instrumental gap between the verses.
+    assert lines[2].start_ms == 30_000
+    assert 2_000 < lines[1].start_ms and lines[1].end_ms < 29_000
+    assert abs((lines[1].start_ms + lines[1].end_ms) / 2 - 16_000) < 1_000
+
+
+@pytest.mark.parametrize(("line", "sounds"), [
+    ("Ooh, ooh!", True), ("la la la", True), ("Mmm", True), ("Whoa-oh", False),
+    ("la tristeza", False), ("oh my love", False), ("na na na", True)])
+def test_what_counts_as_sung_sounds(line: str, sounds: bool) -> None:
+    from media_pipeline.text.lyrics import is_vocalise
+
+    assert is_vocalise(parse_lyrics(line)[0]) is sounds
