@@ -9,13 +9,17 @@ import sys
 import warnings
 from dataclasses import fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from media_pipeline.settings import (
     PipelineSettings,
+    RuntimeSettings,
     pipeline_settings_from_env,
     runtime_settings_from_env,
 )
+
+if TYPE_CHECKING:
+    from media_pipeline.library.db import Library
 
 _OPTION_FIELDS = {
     "profile": str, "model": str, "language": str, "beam_size": int,
@@ -102,8 +106,12 @@ def cmd_process(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths]
     from media_pipeline.registration import list_media_files
 
+    total = len(list_media_files(paths))
+    if total == 0:
+        print(f"error: no audio or video files under {', '.join(args.paths)}", file=sys.stderr)
+        return 2
     bar = FileProgress("subtitles", args.no_progress)
-    bar.set_total(len(list_media_files(paths)))
+    bar.set_total(total)
     from media_pipeline.music import process_songs
 
     try:  # lyrics (--lyrics, <name>.lyrics.txt) are stored first; see music.py
@@ -127,11 +135,26 @@ def cmd_process(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def cmd_status(args: argparse.Namespace) -> int:
+def existing_library(runtime: RuntimeSettings) -> "Library":
+    """The library of a data root that has one; reading commands never create it."""
+    from media_pipeline.errors import MediaPipelineError
     from media_pipeline.library.db import Library
 
+    if not runtime.library_path.exists():
+        raise MediaPipelineError(f"no library at {runtime.library_path} yet: run "
+                                 "'media-pipeline process FILES' first (or check --data-dir)")
+    return Library(runtime.library_path, runtime.library_lock_timeout_s)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from media_pipeline.errors import MediaPipelineError
+
     runtime = runtime_settings_from_env(args.data_dir)
-    library = Library(runtime.library_path)
+    try:
+        library = existing_library(runtime)
+    except MediaPipelineError as exc:
+        print(f"error: {exc.user_message}", file=sys.stderr)
+        return 2
     rows = library.rows()
     if args.json:
         for row in rows:

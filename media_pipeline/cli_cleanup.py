@@ -41,14 +41,15 @@ def add_cleanup_parser(sub: Any) -> None:
 
 def media_key_for(target: str, runtime: RuntimeSettings) -> str:
     """``target`` as a media key: a key known to the library, or a file's content hash."""
+    from media_pipeline.cli import existing_library
     from media_pipeline.errors import MediaPipelineError
-    from media_pipeline.library.db import Library
     from media_pipeline.storage import media_key_of_file
 
+    library = existing_library(runtime)
     path = Path(target)
     if path.is_file():
         return media_key_of_file(path)
-    if Library(runtime.library_path).get(target) is not None:
+    if library.get(target) is not None:
         return target
     raise MediaPipelineError(f"{target!r} is neither a file nor a media key in "
                              f"{runtime.library_path}")

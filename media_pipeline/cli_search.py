@@ -21,14 +21,14 @@ def add_search_parser(sub: Any) -> None:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from media_pipeline.cli import existing_library
     from media_pipeline.errors import MediaPipelineError
-    from media_pipeline.library.db import Library
     from media_pipeline.library.search import search_library
 
     runtime = runtime_settings_from_env(args.data_dir)
     try:
-        hits = search_library(Library(runtime.library_path, runtime.library_lock_timeout_s),
-                              " ".join(args.text), max(1, args.limit))
+        hits = search_library(existing_library(runtime), " ".join(args.text),
+                              max(1, args.limit))
     except MediaPipelineError as exc:
         print(f"error: {exc.user_message}", file=sys.stderr)
         return 2

@@ -45,3 +45,16 @@ def test_data_dir_may_come_before_or_after_the_action(command: list[str]) -> Non
     assert parser.parse_args([name, "--data-dir", "d1", *rest]).data_dir == "d1"
     assert parser.parse_args([*command, "--data-dir", "d2"]).data_dir == "d2"
     assert parser.parse_args(command).data_dir is None
+
+
+def test_reading_commands_never_create_a_library(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from media_pipeline.cli import main
+
+    for command in (["status"], ["search", "hello"], ["cleanup", "list", "0123456789abcdef"]):
+        assert main([*command, "--data-dir", str(tmp_path / "nothing")]) == 2
+        assert "no library at" in capsys.readouterr().err
+    assert not (tmp_path / "nothing").exists()
+    (tmp_path / "empty").mkdir()
+    assert main(["process", str(tmp_path / "empty"), "--data-dir", str(tmp_path / "d")]) == 2
+    assert "no audio or video files" in capsys.readouterr().err

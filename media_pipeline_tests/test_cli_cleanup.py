@@ -53,7 +53,7 @@ def test_unknown_change_ids_and_unprocessed_media_are_clear_errors(
     data = str(tmp_path / "d")
     clip = str(corpus / "jfk" / "jfk.wav")
     none_yet = _cli("cleanup", "--data-dir", data, "list", clip)
-    assert none_yet.returncode == 2 and "process it first" in none_yet.stderr
+    assert none_yet.returncode == 2 and "no library at" in none_yet.stderr
     assert _cli("process", clip, "--data-dir", data).returncode == 0
     wrong = _cli("cleanup", "--data-dir", data, "revert", clip, "deadbeef")
     assert wrong.returncode == 2 and "no change with id deadbeef" in wrong.stderr
