@@ -104,9 +104,44 @@ def alignment(folder: Path) -> dict[str, Any]:
         timed = align_lyrics(lyrics, words, 166_000, method)
         out[method] = {**errors([x.start_ms / 1000 for x in timed.lines], reference),
                        "anchored_words": timed.anchored_words}
+    out["harder_lyrics"] = {
+        name: {method: errors_for(align_lyrics(text, words, 166_000, method).lines, refs)
+               for method in ("greedy", "dp")}
+        for name, (text, refs) in lyric_variants(lyrics, reference).items()}
     out["pipeline_lrc"] = errors(got, reference) if len(got) == len(reference) else {
         "error": f"{len(got)} LRC lines for {len(reference)} lyric lines"}
     return out
+
+
+def lyric_variants(lyrics: str, reference: list[float],
+                   ) -> dict[str, tuple[str, list[float | None]]]:
+    """The song's lyrics as users get them wrong, each with the reference start of every
+    line (None for a line nobody sings): a chorus written once less than it is sung, and
+    a line that is not sung at all."""
+    rows = lyrics.splitlines()
+    sung = [i for i, row in enumerate(rows) if row.strip()]
+    refs: list[float | None] = [None] * len(rows)
+    for i, start in zip(sung, reference, strict=True):
+        refs[i] = start
+    # The first "la tristeza es muy extraña / se alimenta de la belleza" (a later one would
+    # be ambiguous: the same two lines are sung again right after).
+    chorus = sung[4:6]
+    once = [r for i, r in enumerate(rows) if i not in chorus]
+    once_refs = [x for i, x in enumerate(refs) if i not in chorus]
+    extra_at = sung[8] + 1  # inside the second verse
+    extra = [*rows[:extra_at], "una línea que nadie canta aquí", *rows[extra_at:]]
+    extra_refs = [*refs[:extra_at], None, *refs[extra_at:]]
+
+    def sung_only(text: list[str], starts: list[float | None]) -> list[float | None]:
+        return [x for t, x in zip(text, starts, strict=True) if t.strip()]
+    return {"chorus_written_once_less": ("\n".join(once), sung_only(once, once_refs)),
+            "a_line_not_sung": ("\n".join(extra), sung_only(extra, extra_refs))}
+
+
+def errors_for(lines: Any, refs: list[float | None]) -> dict[str, float]:
+    """Line-start errors over the lines that have a reference time."""
+    pairs = [(x.start_ms / 1000, r) for x, r in zip(lines, refs, strict=True) if r is not None]
+    return errors([g for g, _ in pairs], [r for _, r in pairs])
 
 
 def main() -> int:
