@@ -22,7 +22,7 @@ CODE_VERSIONS: dict[str, str] = {
     "edited_cues": "1",
     "subtitles": "2",
     "confidence_report": "2",
-    "waveform": "2",
+    "waveform": "3",
     "preview": "2",
     "library_entry": "1",
 }

@@ -6,13 +6,17 @@ with numpy and Pillow: the waveform in the middle, speech regions as a band on t
 cue spans as bars underneath, one column per time slice.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from media_pipeline.atomic import atomic_path
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 #: audiowaveform's default zoom: input samples summarised by one min/max pair.
 DEFAULT_SAMPLES_PER_PIXEL = 256
@@ -25,6 +29,9 @@ _REGION = (70, 160, 90)
 _CUE = (240, 180, 60)
 _CUE_ALT = (200, 120, 40)
 _TICK = (80, 84, 96)
+_LABEL = (150, 156, 170)
+# The font shipped for burned-in subtitles: labels look the same on every machine.
+_FONT = Path(__file__).resolve().parents[1] / "fonts" / "DejaVuSans.ttf"
 
 
 @dataclass(frozen=True)
@@ -117,9 +124,36 @@ def render_png(peaks: WaveformPeaks, path: Path, regions_ms: Sequence[tuple[int,
             y0 = round(mid - hi * half)
             y1 = round(mid - lo * half)
             img[max(top, y0) : min(bottom, y1) + 1, x] = _WAVE
+    picture = Image.fromarray(img)
+    _label_ticks(picture, step_ms, total_ms, col, height - band - 3)
     with atomic_path(path) as tmp:
-        Image.fromarray(img).quantize(colors=16).save(tmp, format="PNG", optimize=True)
+        picture.quantize(colors=16).save(tmp, format="PNG", optimize=True)
     return path
+
+
+def _label_ticks(picture: "Image.Image", step_ms: int, total_ms: int,
+                 col: "Callable[[int], int]", baseline: int) -> None:
+    """Write each tick's time just right of it, above the cue bars."""
+    from PIL import ImageDraw, ImageFont
+
+    try:
+        font: Any = ImageFont.truetype(str(_FONT), 11)
+    except OSError:  # the font file is part of the package; keep the picture regardless
+        font = ImageFont.load_default()
+    draw = ImageDraw.Draw(picture)
+    for t in range(step_ms, total_ms, step_ms):
+        x = col(t) + 3
+        if x < picture.width - 30:
+            draw.text((x, baseline), time_label(t), fill=_LABEL, font=font, anchor="ls")
+
+
+def time_label(ms: int) -> str:
+    """A tick label: '5 s' under a minute, else 'm:ss' or 'h:mm:ss'."""
+    seconds = ms // 1000
+    if seconds < 60:
+        return f"{seconds} s"
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
 def _tick_step(total_ms: int) -> int:

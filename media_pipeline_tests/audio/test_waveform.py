@@ -56,6 +56,19 @@ def test_png_shows_waveform_regions_and_cues(tmp_path: Path) -> None:
     assert not list(tmp_path.glob(".*.tmp"))
 
 
+def test_ticks_are_labelled_with_their_time(tmp_path: Path) -> None:
+    from media_pipeline.audio.waveform import time_label
+
+    assert [time_label(ms) for ms in (5000, 60_000, 605_000, 3_725_000)] == [
+        "5 s", "1:00", "10:05", "1:02:05"]
+    peaks = compute_peaks(np.zeros(16000 * 10, dtype=np.float32), 16000)
+    path = render_png(peaks, tmp_path / "w.png", width=400, height=120)
+    img = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    text = img[95:110, 243:263].sum(axis=2) > 300  # right of the 6 s tick, above the cues
+    blank = img[95:110, 263:276].sum(axis=2) > 300  # between that label and the next tick
+    assert text.sum() > 15 and blank.sum() == 0
+
+
 def test_png_of_empty_audio(tmp_path: Path) -> None:
     peaks = compute_peaks(np.zeros(0, dtype=np.float32), 16000)
     assert peaks.length == 0 and peaks.to_json()["data"] == []
