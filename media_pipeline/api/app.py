@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 
 from media_pipeline.api import events, jobs, narrations, search
 from media_pipeline.api.deps import AppState, require_token
+from media_pipeline.api.errors import install_error_handler
 from media_pipeline.jobs.events import EventLog, JobWatcher
 from media_pipeline.jobs.instance import open_instance
 from media_pipeline.jobs.prune import prune_finished_runs
@@ -65,6 +66,7 @@ def create_app(runtime: RuntimeSettings | None = None, settings: PipelineSetting
     app = FastAPI(title="media_pipeline", version="0.1.0", description=DESCRIPTION,
                   lifespan=lifespan, dependencies=[Depends(require_token)])
     app.state.media_pipeline = state
+    install_error_handler(app)
     app.state.stopping = asyncio.Event()
     app.include_router(jobs.router)
     app.include_router(events.router)

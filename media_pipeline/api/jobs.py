@@ -28,18 +28,9 @@ from media_pipeline.api.uploads import (
     resolve_library_path,
     save_upload,
 )
-from media_pipeline.cleanup_review import UnknownChangeError
-from media_pipeline.errors import MediaPipelineError, NoAudioStreamError, NotMediaError
 from media_pipeline.jobs.model import Job, JobOptions, valid_job_id
-from media_pipeline.jobs.service import (
-    Created,
-    InvalidOptionsError,
-    JobConflictError,
-    JobNotFoundError,
-    TooManyPendingError,
-)
-from media_pipeline.jobs.submit import SubmitError
-from media_pipeline.library.edits import EditError, EditState, NothingToUndoError
+from media_pipeline.jobs.service import Created
+from media_pipeline.library.edits import EditState
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 State = Annotated[AppState, Depends(get_state)]
@@ -63,25 +54,6 @@ _CREATE_BODY = {
         "application/json": {"schema": JobFromPath.model_json_schema()},
     },
 }
-
-
-def http_error(exc: MediaPipelineError) -> HTTPException:
-    """The status code for each of our errors (messages are already safe to show)."""
-    if isinstance(exc, JobNotFoundError):
-        return HTTPException(status.HTTP_404_NOT_FOUND, exc.user_message)
-    if isinstance(exc, NothingToUndoError | JobConflictError):
-        return HTTPException(status.HTTP_409_CONFLICT, exc.user_message)
-    if isinstance(exc, NotMediaError | NoAudioStreamError):
-        return HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, exc.user_message)
-    if isinstance(exc, EditError | InvalidOptionsError | UnknownChangeError):
-        return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, exc.user_message)
-    if isinstance(exc, TooManyPendingError):
-        return HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, exc.user_message,
-                             headers={"Retry-After": str(exc.retry_after_s)})
-    if isinstance(exc, SubmitError):
-        return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, exc.user_message,
-                             headers={"Retry-After": "5"})
-    return HTTPException(status.HTTP_500_INTERNAL_SERVER_ERROR, exc.user_message)
 
 
 def _job(state: AppState, job_id: str) -> Job:
@@ -154,8 +126,6 @@ async def create_job(request: Request, state: State) -> JSONResponse:
             options = JobOptionsIn(**body.model_dump(exclude={"path"})).to_options()
             created = await run_in_threadpool(state.jobs.create, path, path.name, options,
                                               None, path)
-    except MediaPipelineError as exc:
-        raise http_error(exc) from exc
     finally:
         discard(temp)
     return _created_response(created)
@@ -217,10 +187,7 @@ def _segments(edit: EditState, response: Response) -> list[dict[str, Any]]:
 @router.get("/{job_id}/segments", response_model=list[SegmentOut], responses=ERRORS)
 def get_segments(job_id: str, state: State, response: Response) -> list[dict[str, Any]]:
     """The job's cues with edits applied (headers: X-Undo-Depth, X-Redo-Depth)."""
-    try:
-        return _segments(state.jobs.segments(_job(state, job_id)), response)
-    except MediaPipelineError as exc:
-        raise http_error(exc) from exc
+    return _segments(state.jobs.segments(_job(state, job_id)), response)
 
 
 @router.patch("/{job_id}/segments/{segment_id}", response_model=SegmentOut,
@@ -232,10 +199,7 @@ def patch_segment(job_id: str, segment_id: int, patch: SegmentPatch, state: Stat
     if not changes:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             "send at least one of text, start_ms, end_ms")
-    try:
-        edit = state.jobs.edit(_job(state, job_id), segment_id, **changes)
-    except MediaPipelineError as exc:
-        raise http_error(exc) from exc
+    edit = state.jobs.edit(_job(state, job_id), segment_id, **changes)
     _segments(edit, response)
     return edit.segments[segment_id - 1].to_json()
 
@@ -243,38 +207,25 @@ def patch_segment(job_id: str, segment_id: int, patch: SegmentPatch, state: Stat
 @router.post("/{job_id}/undo", response_model=list[SegmentOut], responses=ERRORS)
 def undo(job_id: str, state: State, response: Response) -> list[dict[str, Any]]:
     """Undo the last edit (at most 50 are kept); 409 when there is nothing to undo."""
-    try:
-        return _segments(state.jobs.undo(_job(state, job_id)), response)
-    except MediaPipelineError as exc:
-        raise http_error(exc) from exc
+    return _segments(state.jobs.undo(_job(state, job_id)), response)
 
 
 @router.post("/{job_id}/redo", response_model=list[SegmentOut], responses=ERRORS)
 def redo(job_id: str, state: State, response: Response) -> list[dict[str, Any]]:
     """Redo the last undone edit (a new edit clears them); 409 when there is none."""
-    try:
-        return _segments(state.jobs.redo(_job(state, job_id)), response)
-    except MediaPipelineError as exc:
-        raise http_error(exc) from exc
-
+    return _segments(state.jobs.redo(_job(state, job_id)), response)
 
 
 @router.get("/{job_id}/cleanup", response_model=list[CleanupChangeOut], responses=ERRORS)
 def get_cleanup(job_id: str, state: State) -> list[dict[str, Any]]:
     """Every change cleanup made to the job's transcript, in time order, with its state."""
-    try:
-        return state.jobs.cleanup_changes(_job(state, job_id))
-    except MediaPipelineError as exc:
-        raise http_error(exc) from exc
+    return state.jobs.cleanup_changes(_job(state, job_id))
 
 
 def _revert(job_id: str, state: State, chosen: CleanupSelection,
             restore: bool) -> list[dict[str, Any]]:
-    try:
-        return state.jobs.revert_cleanup(_job(state, job_id), chosen.ids, chosen.all,
-                                         chosen.kind, restore=restore)
-    except MediaPipelineError as exc:
-        raise http_error(exc) from exc
+    return state.jobs.revert_cleanup(_job(state, job_id), chosen.ids, chosen.all,
+                                     chosen.kind, restore=restore)
 
 
 @router.post("/{job_id}/cleanup/revert", response_model=list[CleanupChangeOut],

@@ -9,21 +9,17 @@ MP3, or its timing data.
 import threading
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from media_pipeline.api.deps import get_state, require_token
-from media_pipeline.errors import ConfigurationError, MediaPipelineError
 from media_pipeline.narration.jobs import (
     NARRATION_JOB,
     PARTITION_TAG,
-    NarrationNotCompletedError,
 )
 from media_pipeline.narration.runner import NarrationService
-from media_pipeline.narration.store import NarrationNotFoundError
 from media_pipeline.settings import narration_settings_from_env
-from media_pipeline.tts.errors import TTSError
 
 EXTRAS_KEY = "narrations"
 _lock = threading.Lock()
@@ -62,24 +58,11 @@ def get_narrations(request: Request) -> NarrationService:
 Service = Annotated[NarrationService, Depends(get_narrations)]
 
 
-def _http_error(exc: MediaPipelineError) -> HTTPException:
-    if isinstance(exc, NarrationNotFoundError):
-        return HTTPException(status.HTTP_404_NOT_FOUND, exc.user_message)
-    if isinstance(exc, NarrationNotCompletedError):
-        return HTTPException(status.HTTP_409_CONFLICT, exc.user_message)
-    if isinstance(exc, TTSError | ConfigurationError):
-        return HTTPException(status.HTTP_400_BAD_REQUEST, exc.user_message)
-    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, exc.user_message)
-
-
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_narration(body: NarrationRequestBody, response: Response,
                      narrations: Service) -> dict[str, Any]:
     """Create a narration job (201), or return the existing one for the same request (200)."""
-    try:
-        job, created = narrations.create(body.text, body.voice, body.speed, body.provider)
-    except MediaPipelineError as exc:
-        raise _http_error(exc) from exc
+    job, created = narrations.create(body.text, body.voice, body.speed, body.provider)
     if not created:
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"{router.prefix}/{job.id}"
@@ -95,26 +78,17 @@ def list_narrations(narrations: Service) -> list[dict[str, Any]]:
 @router.get("/{narration_id}")
 def get_narration(narration_id: str, narrations: Service) -> dict[str, Any]:
     """Status, progress (completed_chunks / total_chunks), error and outputs of one job."""
-    try:
-        return narrations.jobs.get_job_status(narration_id).to_json()
-    except MediaPipelineError as exc:
-        raise _http_error(exc) from exc
+    return narrations.jobs.get_job_status(narration_id).to_json()
 
 
 @router.get("/{narration_id}/audio", response_class=FileResponse)
 def get_narration_audio(narration_id: str, narrations: Service) -> FileResponse:
     """The narration's MP3 (409 until it is completed)."""
-    try:
-        path = narrations.jobs.get_audio_file_path(narration_id)
-    except MediaPipelineError as exc:
-        raise _http_error(exc) from exc
+    path = narrations.jobs.get_audio_file_path(narration_id)
     return FileResponse(path, media_type="audio/mpeg", filename=f"{narration_id}.mp3")
 
 
 @router.get("/{narration_id}/metadata")
 def get_narration_metadata(narration_id: str, narrations: Service) -> dict[str, Any]:
     """Duration, sample rate and word (or sentence) timings on the MP3's timeline."""
-    try:
-        return narrations.jobs.get_audio_metadata(narration_id)
-    except MediaPipelineError as exc:
-        raise _http_error(exc) from exc
+    return narrations.jobs.get_audio_metadata(narration_id)

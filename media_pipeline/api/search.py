@@ -2,11 +2,10 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from media_pipeline.api.deps import get_library
-from media_pipeline.errors import MediaPipelineError
 from media_pipeline.library.db import Library
 from media_pipeline.library.search import search_library
 
@@ -27,7 +26,4 @@ def search(library: Annotated[Library, Depends(get_library)],
                                    description="Words to find (case and line breaks ignored)")],
            limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[dict[str, Any]]:
     """Cues of completed media where ``q`` is said, oldest media first."""
-    try:
-        return [hit.to_json() for hit in search_library(library, q, limit)]
-    except MediaPipelineError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, exc.user_message) from exc
+    return [hit.to_json() for hit in search_library(library, q, limit)]

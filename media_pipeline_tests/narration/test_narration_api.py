@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from media_pipeline.api.deps import AppState
+from media_pipeline.api.errors import install_error_handler
 from media_pipeline.api.narrations import EXTRAS_KEY, router
 from media_pipeline.narration.runner import NarrationService
 from media_pipeline.settings import PipelineSettings, RuntimeSettings
@@ -24,6 +25,7 @@ def make_client(runtime: RuntimeSettings, monkeypatch: pytest.MonkeyPatch) -> Te
     monkeypatch.setenv("MEDIA_PIPELINE_NARRATION_ROUND_TRIP_CHECK", "false")
     app = FastAPI()
     app.include_router(router)
+    install_error_handler(app)  # as create_app does
     app.state.media_pipeline = AppState(runtime=runtime, settings=PipelineSettings(),
                                         jobs=None, events=None)  # type: ignore[arg-type]
     return TestClient(app, headers={"Authorization": f"Bearer {TOKEN}"})
