@@ -24,6 +24,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check media_pipeline media_pipeline_tests benchmarks
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	cd $(CURDIR) && $(VENV)/bin/dg check defs
 
 test: lint

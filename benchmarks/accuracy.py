@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import CORPUS, RESULTS, words
-from media_pipeline.runner import FileResult, process_paths
+from media_pipeline.batch import FileResult, process_paths
 from media_pipeline.settings import PipelineSettings, runtime_settings_from_env
-from media_pipeline.steps import read_cues
+from media_pipeline.stages.cues_file import read_cues
 from media_pipeline.subtitles.model import Word
 from media_pipeline.subtitles.rules import check_srt_file
 from media_pipeline.text.profiles import get_profile
@@ -59,21 +59,21 @@ def run(files: list[Path], data_dir: Path, settings: PipelineSettings) -> list[F
 
 def final_words(data_dir: Path, settings: PipelineSettings, key: str) -> list[Word]:
     """Timed words of the exported cues (after cleanup, repair and correction)."""
-    from media_pipeline.resources.pipeline import StorageResource
+    from media_pipeline.resources.storage import StorageResource
 
-    storage = StorageResource(data_dir=str(data_dir))
+    storage = StorageResource.at(data_dir)
     fps = storage.fingerprints(settings)
-    path = storage.artifacts.file(key, "corrected_cues", fps["corrected_cues"], "cues.json")
+    path = storage.artifacts.find(key, "corrected_cues", fps["corrected_cues"], "cues")
     return [w for c in read_cues(path) for w in c.words]
 
 
 def whisper_words(data_dir: Path, settings: PipelineSettings, key: str) -> list[Word]:
     """Word times exactly as Whisper gave them (remapped to source time)."""
-    from media_pipeline.resources.pipeline import StorageResource
+    from media_pipeline.resources.storage import StorageResource
 
-    storage = StorageResource(data_dir=str(data_dir))
+    storage = StorageResource.at(data_dir)
     fps = storage.fingerprints(settings)
-    path = storage.artifacts.file(key, "transcript", fps["transcript"], "transcript.json")
+    path = storage.artifacts.find(key, "transcript", fps["transcript"], "transcript")
     data = json.loads(path.read_text(encoding="utf-8"))
     return [Word(t, int(s), int(e), float(p)) for seg in data["segments"]
             for t, s, e, p in seg["words"]]

@@ -56,18 +56,19 @@ def sensor_path(clips: list[Path], root: Path) -> dict[str, Any]:
     from media_pipeline.jobs.processes import DagsterProcesses
     from media_pipeline.library.db import Library
     from media_pipeline.settings import runtime_settings_from_env
+    from media_pipeline.store.paths import DataRoot
 
     runtime = runtime_settings_from_env(root / "data", env={})
-    copy_clips(clips, runtime.inbox)
-    library = Library(runtime.library_path)
+    copy_clips(clips, DataRoot.of(runtime).inbox)
+    library = Library(DataRoot.of(runtime).library_path)
     started = time.perf_counter()
-    instance = open_instance(runtime.dagster_home, runtime)
+    instance = open_instance(DataRoot.of(runtime).dagster_home, runtime)
     with DagsterProcesses(runtime):
         deadline = started + 60 * 60
         done: list[Any] = []
         while time.perf_counter() < deadline:
             done = [r for r in library.rows() if r.status in ("completed", "failed")] \
-                if runtime.library_path.exists() else []
+                if DataRoot.of(runtime).library_path.exists() else []
             runs = instance.get_run_records()
             if len(done) >= len(clips) and runs and all(r.dagster_run.is_finished
                                                         for r in runs):
@@ -95,9 +96,10 @@ def process_path(clips: list[Path], root: Path) -> dict[str, Any]:
     completed = out.stdout.count('"status": "completed"')
     from media_pipeline.jobs.instance import open_instance
     from media_pipeline.settings import runtime_settings_from_env
+    from media_pipeline.store.paths import DataRoot
 
     runtime = runtime_settings_from_env(root / "data", env={})
-    runs = open_instance(runtime.dagster_home, runtime).get_run_records()
+    runs = open_instance(DataRoot.of(runtime).dagster_home, runtime).get_run_records()
     return {"seconds": round(seconds, 2), "per_file_s": round(seconds / len(clips), 3),
             "completed": completed, "exit_code": out.returncode, "runs": len(runs),
             "failed_runs": sum(r.dagster_run.status == DagsterRunStatus.FAILURE for r in runs)}

@@ -76,17 +76,17 @@ def separation(folder: Path, seconds: float) -> dict[str, Any]:
 
 
 def alignment(folder: Path) -> dict[str, Any]:
-    from media_pipeline.music import process_songs
+    from media_pipeline.batch import Batch, process_files
     from media_pipeline.settings import pipeline_settings_from_env, runtime_settings_from_env
-    from media_pipeline.steps import load_transcript_words
+    from media_pipeline.stages.transcription import load_transcript_words
     from media_pipeline.text.lyrics import align_lyrics
 
     song = folder / "song.mp3"
     song.write_bytes(Path(f"{SONG}.mp3").read_bytes())
     runtime = runtime_settings_from_env(folder / "data")
     started = time.perf_counter()
-    [result] = process_songs([song], runtime, pipeline_settings_from_env(), f"{SONG}.txt",
-                             False)
+    [result] = process_files([song], Batch(runtime), pipeline_settings_from_env(),
+                             Path(f"{SONG}.txt"), model_chosen=False)
     seconds = time.perf_counter() - started
     if result.status != "completed":
         return {"error": result.error}

@@ -1,5 +1,6 @@
 """Files that appear whole or not at all: write beside the target, then rename into place."""
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -30,3 +31,8 @@ def write_text_atomic(path: Path, text: str) -> None:
     """Write UTF-8 text (``\\n`` line ends) atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8", newline="\n")
+
+
+def write_json_atomic(path: Path, data: object) -> None:
+    """JSON written under a temporary name and renamed into place."""
+    write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=1))

@@ -1,80 +1,114 @@
 """Every setting in one place: typed defaults, overridable from the environment.
 
-The Dagster resource in ``resources/pipeline.py`` carries the same fields so a run can
-override them in run config; nothing else in the package reads ``os.environ``.
+Each pipeline setting is declared once, below, with its default and a one-line description
+(``setting``). The Dagster resource (``resources/config.py``), the command line's options
+(``cli/options.py``) and the API's job options (``api/schemas.py``) are all made from
+``setting_specs()``; nothing else in the package reads ``os.environ``.
 """
 
+import functools
 import os
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, get_type_hints
 
 ENV_PREFIX = "MEDIA_PIPELINE_"
+
+T = TypeVar("T")
+
+
+def setting(default: T, description: str, *, api: bool = True) -> T:
+    """A ``PipelineSettings`` field: its default, a one-line description, and whether an API
+    client may choose it per job (``api=False``: server paths, URLs and machine resources)."""
+    return field(default=default, metadata={"description": description, "api": api})
 
 
 @dataclass(frozen=True)
 class PipelineSettings:
     """Settings that change what the subtitle assets produce (they enter fingerprints)."""
 
-    model: str = "tiny.en"
-    """``tiny.en`` (bundled), ``base`` (bundled multilingual), a CTranslate2 dir, or a name."""
-    language: str = ""
-    """ISO code, or empty for auto-detection (English-only models always give ``en``)."""
-    beam_size: int = 5
-    device: str = "cpu"
-    """``cpu``, ``cuda`` or ``auto``."""
-    compute_type: str = "int8"
-    cpu_threads: int = 0
-    """0 means every core."""
-    lufs_target: float = -20.0
-    vad_aggressiveness: int = 3
-    """webrtcvad mode 0 (keeps most) .. 3 (most aggressive)."""
-    vad_frame_ms: int = 30
-    vad_padding_ms: int = 300
-    vad_min_silence_ms: int = 500
-    vad_energy_gate_db: float = 4.0
-    """Frames must be this far above the file's noise floor; 0 disables the gate."""
-    vad_confirm_silero: int = 0
-    """1: Silero (bundled with faster-whisper) must confirm webrtcvad's speech (noisy radio)."""
-    profile: str = "netflix-en"
-    separation: str = "off"
-    """``off``, ``on`` or ``auto`` (Demucs vocal isolation; ``auto``: when the audio is music)."""
-    separation_model: str = "htdemucs"
-    """Demucs bag name or signature, or a path to a ``.th``/``.safetensors``/``.yaml`` file."""
-    separation_models_dir: str = ""
-    """Folder of Demucs weights (``<sig>-<checksum>.th``); empty: ``<data root>/models/demucs``."""
-    separation_threads: int = 0
-    """torch threads for Demucs; 0 keeps torch's default (every core)."""
-    separation_segment_s: float = 30.0
-    """Seconds of audio separated at once (memory stays bounded whatever the file's length)."""
-    beat_snap: str = "auto"
-    """``off``, ``on`` or ``auto`` (songs: lyrics given, or music per the separation heuristic)."""
-    beat_snap_tolerance_beats: float = 0.25
-    """A cue boundary moves to a beat at most this share of a beat away..."""
-    beat_snap_max_ms: int = 120
-    """...and at most this many milliseconds away."""
-    min_word_probability: float = 0.5
-    """Words below this are listed in the confidence report."""
-    quote_style: str = ""
-    """``straight``, ``typographic`` or ``keep``; empty takes the profile's own style."""
-    custom_max_chars_per_line: int = 42
-    """The ``custom`` profile's numbers (ignored by the named profiles)."""
-    custom_max_lines: int = 2
-    custom_min_duration_ms: int = 834
-    custom_max_duration_ms: int = 7000
-    custom_max_cps: float = 20.0
-    custom_frame_rate: float = 24.0
-    custom_min_gap_frames: int = 2
-    correction_enabled: bool = False
-    """AI correction of cue text (off by default); the key comes from the environment."""
-    correction_base_url: str = "https://api.mistral.ai/v1"
-    """Mistral's API, or any OpenAI-compatible server (llama.cpp, vLLM)."""
-    correction_model: str = "mistral-small-latest"
-    correction_max_edit_ratio: float = 0.3
-    """Largest accepted character edit distance of a correction, relative to the cue text."""
-    preview: bool = False
-    """Render an MP4 preview with the subtitles burned in (off by default)."""
-    preview_seconds: float = 30.0
+    model: str = setting("tiny.en", "Whisper model: tiny.en (bundled), base (bundled "
+                         "multilingual), a CTranslate2 model folder, or a model name")
+    language: str = setting("", "Spoken language as an ISO 639 code; empty for auto-detection "
+                            "(English-only models always give en)")
+    beam_size: int = setting(5, "Beam width of Whisper's decoder")
+    device: str = setting("cpu", "Device Whisper runs on: cpu, cuda or auto", api=False)
+    compute_type: str = setting("int8", "CTranslate2 compute type of the Whisper model "
+                                "(int8, float16, float32, ...)", api=False)
+    cpu_threads: int = setting(0, "CPU threads for Whisper; 0 means every core", api=False)
+    lufs_target: float = setting(-20.0, "Loudness (LUFS) the speech audio is normalized to "
+                                 "before voice detection and transcription")
+    vad_aggressiveness: int = setting(3, "webrtcvad mode: 0 keeps the most audio .. 3 filters "
+                                      "the most")
+    vad_frame_ms: int = setting(30, "webrtcvad frame length in milliseconds: 10, 20 or 30")
+    vad_padding_ms: int = setting(300, "Milliseconds kept on each side of a speech region so "
+                                  "word edges are not clipped")
+    vad_min_silence_ms: int = setting(500, "Pauses shorter than this many milliseconds do not "
+                                      "split a speech region")
+    vad_energy_gate_db: float = setting(4.0, "Speech frames must be this many dB above the "
+                                        "file's noise floor; 0 disables the gate")
+    vad_confirm_silero: int = setting(0, "1: the Silero model must confirm webrtcvad's speech "
+                                      "(noisy radio); 0: webrtcvad alone")
+    profile: str = setting("netflix-en", "Segmentation profile: netflix-en, bbc, or custom "
+                           "(numbers from the custom_* settings)")
+    separation: str = setting("off", "Demucs vocal isolation: off, on, or auto (when the audio "
+                              "is music)")
+    separation_model: str = setting("htdemucs", "Demucs bag name or signature, or a path to a "
+                                    ".th, .safetensors or .yaml file")
+    separation_models_dir: str = setting("", "Folder of Demucs weights (<sig>-<checksum>.th); "
+                                         "empty: <data root>/models/demucs", api=False)
+    separation_threads: int = setting(0, "torch threads for Demucs; 0 keeps torch's default "
+                                      "(every core)", api=False)
+    separation_segment_s: float = setting(30.0, "Seconds of audio Demucs separates at once "
+                                          "(bounds memory whatever the file's length)")
+    beat_snap: str = setting("auto", "Snap cue boundaries to beats: off, on, or auto (songs: "
+                             "lyrics given, or music per the separation heuristic)")
+    beat_snap_tolerance_beats: float = setting(0.25, "A cue boundary moves to a beat at most "
+                                               "this share of a beat away")
+    beat_snap_max_ms: int = setting(120, "A cue boundary moves to a beat at most this many "
+                                     "milliseconds away")
+    min_word_probability: float = setting(0.5, "Words below this probability are listed in the "
+                                          "confidence report")
+    quote_style: str = setting("", "Quotation marks: straight, typographic or keep; empty "
+                               "takes the profile's own style")
+    custom_max_chars_per_line: int = setting(42, "custom profile: most characters on a line")
+    custom_max_lines: int = setting(2, "custom profile: most lines in a cue")
+    custom_min_duration_ms: int = setting(834, "custom profile: shortest cue in milliseconds")
+    custom_max_duration_ms: int = setting(7000, "custom profile: longest cue in milliseconds")
+    custom_max_cps: float = setting(20.0, "custom profile: most characters per second")
+    custom_frame_rate: float = setting(24.0, "custom profile: frame rate that cue gaps are "
+                                       "counted in")
+    custom_min_gap_frames: int = setting(2, "custom profile: fewest frames between two cues")
+    correction_enabled: bool = setting(False, "AI correction of cue text (the API key comes "
+                                       "from the server's environment)")
+    correction_base_url: str = setting("https://api.mistral.ai/v1", "AI correction server: "
+                                       "Mistral's API, or any OpenAI-compatible server "
+                                       "(llama.cpp, vLLM)", api=False)
+    correction_model: str = setting("mistral-small-latest", "Model the AI correction asks")
+    correction_max_edit_ratio: float = setting(0.3, "Largest accepted character edit distance "
+                                               "of a correction, relative to the cue text")
+    preview: bool = setting(False, "Render an MP4 preview with the subtitles burned in")
+    preview_seconds: float = setting(30.0, "Length of the preview clip in seconds")
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One pipeline setting as every face (Dagster config, CLI, API) declares it."""
+
+    name: str
+    type: type
+    default: Any
+    description: str
+    api: bool
+    """False: an API client may not choose it (server paths, URLs, machine resources)."""
+
+
+@functools.cache
+def setting_specs() -> tuple[SettingSpec, ...]:
+    """Every ``PipelineSettings`` field: name, type, default, description, API exposure."""
+    hints = get_type_hints(PipelineSettings)
+    return tuple(SettingSpec(f.name, hints[f.name], f.default, f.metadata.get("description", ""),
+                             bool(f.metadata.get("api", True))) for f in fields(PipelineSettings))
 
 
 @dataclass(frozen=True)
@@ -109,26 +143,6 @@ class RuntimeSettings:
     """PostgreSQL URL for the Dagster instance's storage (runs, events, schedules) instead of
     SQLite under the data root: a shared deployment. ``MEDIA_PIPELINE_DAGSTER_POSTGRES_URL``;
     the generated dagster.yaml names the variable, never the URL (it may hold a password)."""
-
-    @property
-    def inbox(self) -> Path:
-        return self.inbox_dir or self.data_dir / "inbox"
-
-    @property
-    def media_dir(self) -> Path:
-        return self.data_dir / "media"
-
-    @property
-    def artifacts_dir(self) -> Path:
-        return self.data_dir / "artifacts"
-
-    @property
-    def library_path(self) -> Path:
-        return self.data_dir / "library.duckdb"
-
-    @property
-    def dagster_home(self) -> Path:
-        return self.data_dir / "dagster_home"
 
 
 def _coerce(value: str, kind: Any) -> Any:
@@ -188,10 +202,6 @@ def runtime_settings_from_env(
         dagster_postgres_url=env.get(POSTGRES_URL_ENV) or None,
     )
 
-
-def settings_dict(settings: PipelineSettings) -> dict[str, Any]:
-    """Plain dict of pipeline settings (for run config and metadata)."""
-    return asdict(settings)
 
 
 def correction_api_key(env: dict[str, str] | None = None) -> str | None:

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.slow
 def test_process_json_contract(tmp_path: Path, corpus: Path) -> None:
     bad = tmp_path / "bad.mp3"
     bad.write_text("not audio")
-    cmd = [sys.executable, "-m", "media_pipeline.cli", "process",
+    cmd = [sys.executable, "-m", "media_pipeline.cli.main", "process",
            str(corpus / "jfk" / "jfk.wav"), str(bad), "--data-dir", str(tmp_path / "d"), "--json"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert out.returncode == 1  # one input failed
@@ -27,7 +27,7 @@ def test_process_json_contract(tmp_path: Path, corpus: Path) -> None:
 
 
 def test_unknown_profile_is_a_clear_error(tmp_path: Path, corpus: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "media_pipeline.cli", "process",
+    out = subprocess.run([sys.executable, "-m", "media_pipeline.cli.main", "process",
                           str(corpus / "jfk" / "jfk.wav"), "--profile", "nope",
                           "--data-dir", str(tmp_path)], capture_output=True, text=True)
     assert out.returncode == 2
@@ -38,7 +38,7 @@ def test_unknown_profile_is_a_clear_error(tmp_path: Path, corpus: Path) -> None:
 @pytest.mark.parametrize("command", [["cleanup", "list", "k"], ["dictionary", "list"],
                                      ["cleanup", "revert", "k", "--all"]])
 def test_data_dir_may_come_before_or_after_the_action(command: list[str]) -> None:
-    from media_pipeline.cli import build_parser
+    from media_pipeline.cli.main import build_parser
 
     parser = build_parser()
     name, *rest = command
@@ -49,7 +49,7 @@ def test_data_dir_may_come_before_or_after_the_action(command: list[str]) -> Non
 
 def test_reading_commands_never_create_a_library(tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    from media_pipeline.cli import main
+    from media_pipeline.cli.main import main
 
     for command in (["status"], ["search", "hello"], ["cleanup", "list", "0123456789abcdef"]):
         assert main([*command, "--data-dir", str(tmp_path / "nothing")]) == 2

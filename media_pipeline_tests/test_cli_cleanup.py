@@ -9,7 +9,7 @@ pytestmark = pytest.mark.slow
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "media_pipeline.cli", *args],
+    return subprocess.run([sys.executable, "-m", "media_pipeline.cli.main", *args],
                           capture_output=True, text=True, timeout=600)
 
 

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 
 def process(*args: str) -> tuple[int, list[dict], str]:  # type: ignore[type-arg]
-    out = subprocess.run([sys.executable, "-m", "media_pipeline.cli", "process", *args,
+    out = subprocess.run([sys.executable, "-m", "media_pipeline.cli.main", "process", *args,
                           "--json", "--no-progress"], capture_output=True, text=True,
                          timeout=600)
     rows = [json.loads(x) for x in out.stdout.splitlines() if x.startswith("{")]

@@ -10,11 +10,12 @@ import pysubs2
 import pytest
 
 from media_pipeline.audio.ffmpeg import ffmpeg_exe
+from media_pipeline.batch import process_paths
 from media_pipeline.jobs.instance import open_instance
 from media_pipeline.library.db import Library
 from media_pipeline.partitions import MEDIA_PARTITIONS_NAME
-from media_pipeline.runner import process_paths
 from media_pipeline.settings import PipelineSettings, RuntimeSettings
+from media_pipeline.store.paths import DataRoot
 from media_pipeline_tests.conftest import make_tone_file, wer
 
 pytestmark = pytest.mark.slow
@@ -53,7 +54,7 @@ def test_batch_with_bad_files_fails_only_those(
         assert r.status == "failed", name
         assert r.error and "\n" not in r.error and len(r.error) < 200, (name, r.error)
         assert phrase in r.error, (name, r.error)
-    instance = open_instance(runtime.dagster_home)
+    instance = open_instance(DataRoot.of(runtime).dagster_home)
     failed_runs = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))
     assert len(failed_runs) == len(expected)  # each bad file failed its own run
     for fmt in ("srt", "vtt", "ass"):
@@ -70,7 +71,7 @@ def test_rerun_is_free_and_a_setting_change_recomputes_only_downstream(
     clip = tmp_path / "speech.flac"
     shutil.copy(corpus / "librispeech" / "61-70968-0000.flac", clip)
     first = process_paths([clip], runtime, PipelineSettings())[0]
-    instance = open_instance(runtime.dagster_home)
+    instance = open_instance(DataRoot.of(runtime).dagster_home)
     runs_after_first = len(instance.get_runs())
     key = first.key
     assert first.status == "completed" and key
@@ -83,7 +84,7 @@ def test_rerun_is_free_and_a_setting_change_recomputes_only_downstream(
 
     # Re-materializing the partition in Dagster does no decode, VAD or model work either.
     from media_pipeline.definitions import build_definitions
-    from media_pipeline.sensors import SUBTITLES_JOB
+    from media_pipeline.partitions import SUBTITLES_JOB
 
     job = build_definitions(runtime, PipelineSettings()).resolve_job_def(SUBTITLES_JOB)
     assert job.execute_in_process(instance=instance, partition_key=key).success
@@ -106,9 +107,9 @@ def test_same_bytes_under_two_names_are_one_partition(
     results = process_paths([a, b], runtime, PipelineSettings())
     assert results[0].key == results[1].key
     assert all(r.status == "completed" for r in results)
-    instance = open_instance(runtime.dagster_home)
+    instance = open_instance(DataRoot.of(runtime).dagster_home)
     assert instance.get_dynamic_partitions(MEDIA_PARTITIONS_NAME) == [results[0].key]
-    names = Library(runtime.library_path).names(results[0].key)
+    names = Library(DataRoot.of(runtime).library_path).names(results[0].key)
     assert sorted(n for n, _ in names) == ["a.wav", "copy of a.wav"]
 
 
@@ -117,17 +118,17 @@ def test_silence_and_noise_give_no_cues(runtime: RuntimeSettings, tmp_path: Path
     for r in process_paths(files, runtime, PipelineSettings()):
         assert r.status == "completed", r.error
         assert Path(r.outputs["srt"]).read_text() == ""
-        row = Library(runtime.library_path).get(r.key or "")
+        row = Library(DataRoot.of(runtime).library_path).get(r.key or "")
         assert row is not None and row.cue_count == 0
 
 
 def test_one_files_lyrics_and_dictionary_leave_other_files_alone(tmp_path: Path) -> None:
     from media_pipeline.library.dictionary import DictionaryStore
-    from media_pipeline.music import store_lyrics
-    from media_pipeline.resources.pipeline import StorageResource
+    from media_pipeline.resources.storage import StorageResource
+    from media_pipeline.store.lyrics import store_lyrics
     from media_pipeline.text.cleanup import DictionaryEntry
 
-    storage = StorageResource(data_dir=str(tmp_path))
+    storage = StorageResource.at(tmp_path)
     settings = PipelineSettings()
     a, b = "a" * 16, "b" * 16
     before_a, before_b = storage.fingerprints(settings, a), storage.fingerprints(settings, b)
@@ -154,20 +155,20 @@ def test_a_segment_edit_redoes_exports_and_reports_but_not_the_transcript(
         runtime: RuntimeSettings, corpus: Path) -> None:
     from media_pipeline.definitions import build_definitions
     from media_pipeline.library.edits import EditStore, cues_base, segments_from_cues
-    from media_pipeline.resources.pipeline import StorageResource
-    from media_pipeline.sensors import SUBTITLES_JOB
-    from media_pipeline.steps import read_cues, read_json
+    from media_pipeline.partitions import SUBTITLES_JOB
+    from media_pipeline.resources.storage import StorageResource
+    from media_pipeline.stages.cues_file import read_cues, read_json
 
     done = process_paths([corpus / "jfk" / "jfk.wav"], runtime, PipelineSettings())[0]
     key = done.key or ""
-    storage = StorageResource(data_dir=str(runtime.data_dir))
+    storage = StorageResource.at(runtime.data_dir)
     fps = storage.fingerprints(PipelineSettings(), key)
-    cues_file = storage.artifacts.file(key, "corrected_cues", fps["corrected_cues"], "cues.json")
+    cues_file = storage.artifacts.find(key, "corrected_cues", fps["corrected_cues"], "cues")
     original = segments_from_cues(read_cues(cues_file))
-    EditStore(Library(runtime.library_path)).edit(
+    EditStore(Library(DataRoot.of(runtime).library_path)).edit(
         key, cues_base(cues_file), original, 1, text="And so, my fellow Earthlings")
 
-    instance = open_instance(runtime.dagster_home)
+    instance = open_instance(DataRoot.of(runtime).dagster_home)
     job = build_definitions(runtime, PipelineSettings()).resolve_job_def(SUBTITLES_JOB)
     assert job.execute_in_process(instance=instance, partition_key=key).success
     assert "Earthlings" in Path(done.outputs["srt"]).read_text()
@@ -179,5 +180,4 @@ def test_a_segment_edit_redoes_exports_and_reports_but_not_the_transcript(
     assert report is not None and report["info"]["edit_version"] == 1
     wave = storage.artifacts.manifest(key, "waveform", fps["waveform"])
     assert wave is not None and wave["info"]["edit_version"] == 1
-    assert read_json(storage.artifacts.file(key, "waveform", fps["waveform"],
-                                            wave["files"]["peaks"]))
+    assert read_json(storage.artifacts.find(key, "waveform", fps["waveform"], "peaks"))

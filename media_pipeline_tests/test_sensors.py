@@ -3,9 +3,11 @@ from pathlib import Path
 
 import dagster as dg
 
+from media_pipeline.automation.inbox import build_inbox_sensor
 from media_pipeline.definitions import build_definitions
-from media_pipeline.resources.pipeline import PipelineConfig, StorageResource
-from media_pipeline.sensors import RANGE_END, RANGE_START, build_inbox_sensor
+from media_pipeline.partitions import RANGE_END, RANGE_START
+from media_pipeline.resources.config import PipelineConfig
+from media_pipeline.resources.storage import StorageResource
 from media_pipeline.settings import PipelineSettings, RuntimeSettings
 
 
@@ -20,7 +22,7 @@ def test_inbox_files_become_partitions_and_one_run_per_batch(
     for clip in sorted((corpus / "librispeech").glob("*.flac")):
         shutil.copy(clip, inbox / clip.name)
     shutil.copy(inbox / "61-70968-0000.flac", inbox / "duplicate.flac")  # same bytes
-    storage = StorageResource(data_dir=str(tmp_path / "data"))
+    storage = StorageResource.at(tmp_path / "data")
     sensor = build_inbox_sensor(inbox, batch_size=2)
     with dg.instance_for_test() as instance:
         context = dg.build_sensor_context(instance=instance, resources=resources(storage))
@@ -54,22 +56,22 @@ def test_a_missing_inbox_is_created_not_an_error(tmp_path: Path) -> None:
     sensor = build_inbox_sensor(inbox, batch_size=8)
     with dg.instance_for_test() as instance:
         result = sensor(dg.build_sensor_context(
-            instance=instance, resources=resources(StorageResource(data_dir=str(tmp_path)))))
+            instance=instance, resources=resources(StorageResource.at(tmp_path))))
     assert isinstance(result, dg.SkipReason)
     assert inbox.is_dir()
 
 
 def test_lyrics_sidecars_in_the_inbox_are_kept_for_their_song(
         tmp_path: Path, corpus: Path) -> None:
-    from media_pipeline.music import stored_lyrics
-    from media_pipeline.storage import media_key_of_file
+    from media_pipeline.store.intake import media_key_of_file
+    from media_pipeline.store.lyrics import stored_lyrics
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     song = inbox / "song.flac"
     shutil.copy(corpus / "librispeech" / "61-70968-0000.flac", song)
     (inbox / "song.lyrics.txt").write_text("He began a confused complaint\n", encoding="utf-8")
-    storage = StorageResource(data_dir=str(tmp_path / "data"))
+    storage = StorageResource.at(tmp_path / "data")
     with dg.instance_for_test() as instance:
         result = build_inbox_sensor(inbox, 8)(
             dg.build_sensor_context(instance=instance, resources=resources(storage)))
@@ -80,7 +82,7 @@ def test_lyrics_sidecars_in_the_inbox_are_kept_for_their_song(
 
 def test_a_song_with_lyrics_in_another_language_runs_with_the_multilingual_model(
         tmp_path: Path, corpus: Path) -> None:
-    from media_pipeline.storage import media_key_of_file
+    from media_pipeline.store.intake import media_key_of_file
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -89,7 +91,7 @@ def test_a_song_with_lyrics_in_another_language_runs_with_the_multilingual_model
         (corpus / "fleurs" / "fleurs-es-000.txt").read_text(encoding="utf-8"), encoding="utf-8")
     shutil.copy(corpus / "librispeech" / "61-70968-0000.flac", inbox / "song.flac")
     (inbox / "song.lyrics.txt").write_text("He began a confused complaint\n", encoding="utf-8")
-    storage = StorageResource(data_dir=str(tmp_path / "data"))
+    storage = StorageResource.at(tmp_path / "data")
     with dg.instance_for_test() as instance:
         result = build_inbox_sensor(inbox, 8)(
             dg.build_sensor_context(instance=instance, resources=resources(storage)))

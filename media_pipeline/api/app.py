@@ -15,9 +15,9 @@ from fastapi.responses import RedirectResponse
 from media_pipeline.api import events, jobs, narrations, search
 from media_pipeline.api.deps import AppState, require_token
 from media_pipeline.api.errors import install_error_handler
+from media_pipeline.automation.prune import prune_finished_runs
 from media_pipeline.jobs.events import EventLog, JobWatcher
 from media_pipeline.jobs.instance import open_instance
-from media_pipeline.jobs.prune import prune_finished_runs
 from media_pipeline.jobs.service import JobService
 from media_pipeline.jobs.submit import RunSubmitter
 from media_pipeline.settings import (
@@ -26,6 +26,7 @@ from media_pipeline.settings import (
     pipeline_settings_from_env,
     runtime_settings_from_env,
 )
+from media_pipeline.store.paths import DataRoot
 
 DESCRIPTION = """\
 Subtitle jobs over Dagster. A job is the run (or runs) that materialize one media file with
@@ -41,7 +42,7 @@ def create_app(runtime: RuntimeSettings | None = None, settings: PipelineSetting
     """The API for one data root; ``submitter`` queues runs (required to create jobs)."""
     runtime = runtime or runtime_settings_from_env()
     settings = settings or pipeline_settings_from_env()
-    instance = instance or open_instance(runtime.dagster_home, runtime)
+    instance = instance or open_instance(DataRoot.of(runtime).dagster_home, runtime)
     log = EventLog()
     service = JobService(runtime, settings, instance, submitter or _NoSubmitter())
 

@@ -1,6 +1,6 @@
 """Shared FastAPI dependencies: the app's state, settings, library, instance, auth.
 
-Routers (jobs, narrations, …) take what they need with ``Depends(get_…)``; the app built
+Routers (jobs, narrations, …) take what they need with ``Depends(get_state)``; the app built
 by :func:`media_pipeline.api.app.create_app` puts one :class:`AppState` on ``app.state``.
 These signatures are stable: other routers import them.
 """
@@ -13,6 +13,7 @@ from fastapi import HTTPException, Request, status
 
 from media_pipeline.library.db import Library
 from media_pipeline.settings import PipelineSettings, RuntimeSettings
+from media_pipeline.store.paths import DataRoot
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -36,7 +37,7 @@ class AppState:
 
     @property
     def library(self) -> Library:
-        return Library(self.runtime.library_path, self.runtime.library_lock_timeout_s)
+        return DataRoot.of(self.runtime).library()
 
     @property
     def instance(self) -> "dg.DagsterInstance":
@@ -56,24 +57,12 @@ def get_runtime(request: Request) -> RuntimeSettings:
     return get_state(request).runtime
 
 
-def get_pipeline_settings(request: Request) -> PipelineSettings:
-    return get_state(request).settings
-
 
 def get_library(request: Request) -> Library:
     return get_state(request).library
 
 
-def get_instance(request: Request) -> "dg.DagsterInstance":
-    return get_state(request).instance
 
-
-def get_submitter(request: Request) -> "RunSubmitter":
-    return get_state(request).submitter
-
-
-def get_jobs(request: Request) -> "JobService":
-    return get_state(request).jobs
 
 
 def require_token(request: Request) -> None:

@@ -7,7 +7,6 @@ status below and the error's ``user_message`` (already safe to show) as ``detail
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
-from media_pipeline.cleanup_review import UnknownChangeError
 from media_pipeline.errors import (
     ConfigurationError,
     LibraryLockedError,
@@ -15,6 +14,7 @@ from media_pipeline.errors import (
     NoAudioStreamError,
     NotMediaError,
 )
+from media_pipeline.jobs.narration import NarrationNotCompletedError
 from media_pipeline.jobs.service import (
     InvalidOptionsError,
     JobConflictError,
@@ -22,9 +22,9 @@ from media_pipeline.jobs.service import (
     TooManyPendingError,
 )
 from media_pipeline.jobs.submit import SubmitError
+from media_pipeline.library.cleanup_review import UnknownChangeError
 from media_pipeline.library.edits import EditError, NothingToUndoError
-from media_pipeline.narration.jobs import NarrationNotCompletedError
-from media_pipeline.narration.store import NarrationNotFoundError
+from media_pipeline.store.narration import NarrationNotFoundError
 from media_pipeline.tts.errors import TTSError
 
 # First match wins: subclasses before their bases (NothingToUndoError is an EditError).

@@ -28,9 +28,10 @@ from media_pipeline.api.uploads import (
     resolve_library_path,
     save_upload,
 )
-from media_pipeline.jobs.model import Job, JobOptions, valid_job_id
+from media_pipeline.jobs.model import API_SETTING_TYPES, Job, JobOptions, valid_job_id
 from media_pipeline.jobs.service import Created
 from media_pipeline.library.edits import EditState
+from media_pipeline.store.paths import DataRoot
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 State = Annotated[AppState, Depends(get_state)]
@@ -43,14 +44,22 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 _OPTION_FIELDS = tuple(JobOptionsIn.model_fields)
+
+
+def _form_property(schema: dict[str, Any]) -> dict[str, Any]:
+    """An option's multipart field: its type without ``null`` (a field left out is null)."""
+    kinds = [k for k in schema.get("anyOf", [schema]) if k.get("type") != "null"]
+    return {**kinds[0], **{k: schema[k] for k in ("description", "default") if k in schema}}
+
+
 _CREATE_BODY = {
     "required": True,
     "content": {
         "multipart/form-data": {"schema": {
             "type": "object", "required": ["file"],
             "properties": {"file": {"type": "string", "format": "binary"},
-                           **{k: {"type": "boolean" if k == "preview" else "string"}
-                              for k in _OPTION_FIELDS}}}},
+                           **{k: _form_property(v) for k, v in
+                              JobOptionsIn.model_json_schema()["properties"].items()}}}},
         "application/json": {"schema": JobFromPath.model_json_schema()},
     },
 }
@@ -67,18 +76,34 @@ def _job(state: AppState, job_id: str) -> Job:
 
 def library_root(state: AppState) -> Path:
     """Where ``{"path": …}`` jobs may read from: MEDIA_PIPELINE_LIBRARY_ROOT or <data>/library."""
-    return state.runtime.library_root or state.runtime.data_dir / "library"
+    return state.runtime.library_root or DataRoot.of(state.runtime).default_library_root
 
 
 def _form_options(form: Any) -> JobOptions:
-    raw = {k: form.get(k) for k in _OPTION_FIELDS if isinstance(form.get(k), str)}
-    if "preview" in raw:
-        raw["preview"] = str(raw["preview"]).strip().lower() in ("1", "true", "yes", "on")
+    """The options of a multipart form: text that pydantic turns into each option's type
+    ("true", "5", "0.5"); a blank number or yes/no field counts as not given."""
+    raw = {k: v for k in _OPTION_FIELDS if isinstance(v := form.get(k), str)
+           and (v.strip() or API_SETTING_TYPES.get(k, str) is str)}
     try:
         return JobOptionsIn(**raw).to_options()
     except ValidationError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            exc.errors()[0].get("msg", "invalid option")) from exc
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, _first_error(exc)) from exc
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error.get("loc", ()))
+    message = error.get("msg", "invalid option")
+    return f"{where}: {message}" if where else message
+
+
+def _json_error(exc: ValueError) -> str:
+    """What is wrong with a JSON body: an option's value, else its shape."""
+    if isinstance(exc, ValidationError):
+        loc = exc.errors()[0].get("loc", ())
+        if loc and loc[0] in _OPTION_FIELDS:
+            return _first_error(exc)
+    return "send multipart 'file', or JSON {\"path\": …}"
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=JobOut,
@@ -118,12 +143,12 @@ async def create_job(request: Request, state: State) -> JSONResponse:
         else:
             try:
                 body = JobFromPath.model_validate(json.loads(await request.body() or b"{}"))
-            except (ValueError, ValidationError) as exc:
+            except ValueError as exc:  # not JSON, or a ValidationError
                 raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                                    "send multipart 'file', or JSON {\"path\": …}") from exc
+                                    _json_error(exc)) from exc
             root = library_root(state)
             path = resolve_library_path(body.path, root)
-            options = JobOptionsIn(**body.model_dump(exclude={"path"})).to_options()
+            options = body.to_options()
             created = await run_in_threadpool(state.jobs.create, path, path.name, options,
                                               None, path)
     finally:

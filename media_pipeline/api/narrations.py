@@ -14,11 +14,8 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from media_pipeline.api.deps import get_state, require_token
-from media_pipeline.narration.jobs import (
-    NARRATION_JOB,
-    PARTITION_TAG,
-)
-from media_pipeline.narration.runner import NarrationService
+from media_pipeline.jobs.narration_service import NarrationService
+from media_pipeline.partitions import NARRATION_JOB, PARTITION_TAG
 from media_pipeline.settings import narration_settings_from_env
 
 EXTRAS_KEY = "narrations"

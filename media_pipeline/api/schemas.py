@@ -1,10 +1,11 @@
 """The API's JSON shapes (they document themselves in the OpenAPI schema)."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
-from media_pipeline.jobs.model import JobOptions
+from media_pipeline.jobs.model import OPTION_NAMES, JobOptions
+from media_pipeline.settings import setting_specs
 
 
 class ProgressOut(BaseModel):
@@ -31,16 +32,35 @@ class JobOut(BaseModel):
     runs: int = Field(description="Runs this job has had (processing and re-exports)")
 
 
-class JobOptionsIn(BaseModel):
-    language: str | None = Field(None, description="ISO 639 code; empty for auto-detection")
-    model: str | None = Field(None, description="tiny.en, base, or a local CTranslate2 model")
-    profile: str | None = Field(None, description="Segmentation profile: netflix-en, bbc, custom")
-    separation: str | None = Field(None, description="Vocal isolation: off, on or auto")
-    lyrics: str | None = Field(None, description="Reference lyrics for lyrics alignment")
-    preview: bool | None = Field(None, description="Render a burned-in preview clip")
+class JobOptionsBase(BaseModel):
+    """Options of a new job; each one left out (or null) takes the server's default.
+
+    The defaults shown are the built-in ones; a server may set others
+    (``MEDIA_PIPELINE_<NAME>`` variables).
+    """
 
     def to_options(self) -> JobOptions:
-        return JobOptions(**self.model_dump())
+        """The options given, as the job service takes them."""
+        return JobOptions(**self.model_dump(include=set(OPTION_NAMES), exclude_none=True))
+
+
+def _job_options_in() -> type[JobOptionsBase]:
+    """``JobOptionsBase`` with one optional field per setting an API client may choose (its
+    built-in default documented in the JSON schema), and ``lyrics``."""
+    options: dict[str, Any] = {
+        s.name: (s.type | None, Field(None, description=s.description,
+                                      json_schema_extra={"default": s.default}))
+        for s in setting_specs() if s.api}
+    options["lyrics"] = (str | None, Field(None, description="Reference lyrics (plain text) "
+                                                             "for lyrics alignment"))
+    return create_model("JobOptionsIn", __base__=JobOptionsBase, __module__=__name__,
+                        __doc__=JobOptionsBase.__doc__, **options)
+
+
+if TYPE_CHECKING:
+    JobOptionsIn = JobOptionsBase
+else:
+    JobOptionsIn = _job_options_in()
 
 
 class JobFromPath(JobOptionsIn):

@@ -7,11 +7,13 @@ from types import FrameType
 
 import dagster as dg
 
+from media_pipeline.automation.liveness import process_alive, worker_pid
 from media_pipeline.jobs.instance import open_instance
-from media_pipeline.jobs.launcher import GRPC_INFO_TAG, process_alive, worker_pid
+from media_pipeline.jobs.launcher import GRPC_INFO_TAG
 from media_pipeline.jobs.processes import DagsterProcesses
 from media_pipeline.jobs.submit import GraphQLSubmitter
 from media_pipeline.settings import PipelineSettings, RuntimeSettings
+from media_pipeline.store.paths import DataRoot
 
 INTERNAL_HOST = "127.0.0.1"  # the Dagster processes are never exposed beyond loopback
 
@@ -28,10 +30,11 @@ def serve(runtime: RuntimeSettings, settings: PipelineSettings, host: str, port:
     # runs). uvicorn restores the handler it found and re-raises the signal after its own
     # shutdown, so this handler also runs then; the default one would just kill us.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    for path in (runtime.data_dir, runtime.media_dir, runtime.inbox,
-                 runtime.library_root or runtime.data_dir / "library"):
+    data = DataRoot.of(runtime)
+    for path in (data.root, data.media_dir, data.inbox,
+                 runtime.library_root or data.default_library_root):
         path.mkdir(parents=True, exist_ok=True)
-    instance = open_instance(runtime.dagster_home, runtime)
+    instance = open_instance(data.dagster_home, runtime)
     procs = DagsterProcesses(runtime, host=INTERNAL_HOST, ui_port=ui_port)
     try:
         say(f"starting Dagster (code server, daemon, webserver) for {runtime.data_dir} …")
@@ -40,7 +43,7 @@ def serve(runtime: RuntimeSettings, settings: PipelineSettings, host: str, port:
         submitter = GraphQLSubmitter(INTERNAL_HOST, int(procs.ui_port or 0))
         app = create_app(runtime, settings, submitter, instance=instance)
         say(f"API: http://{host}:{port}/docs  ·  Dagster UI: {procs.ui_url}  ·  "
-            f"logs: {runtime.data_dir / 'logs'}")
+            f"logs: {data.logs_dir}")
         # Event streams never end by themselves: waiting long for them only delays the stop,
         # and a supervisor that gives a few seconds then kills would orphan run workers.
         config = uvicorn.Config(app, host=host, port=port, log_level="warning",

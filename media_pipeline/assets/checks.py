@@ -9,10 +9,11 @@ from typing import Any
 
 import dagster as dg
 
-from media_pipeline import refine
 from media_pipeline.assets.export import subtitles
 from media_pipeline.partitions import MEDIA_PARTITIONS_NAME
-from media_pipeline.resources.pipeline import PipelineConfig, StorageResource
+from media_pipeline.resources.config import PipelineConfig
+from media_pipeline.resources.storage import StorageResource
+from media_pipeline.stages.refining import profile_for
 from media_pipeline.subtitles.rules import RULE_DESCRIPTIONS, RULES, check_srt_file
 
 MAX_LISTED = 50
@@ -33,7 +34,7 @@ def _keys(context: dg.AssetCheckExecutionContext) -> list[str]:
 def subtitle_rules(context: dg.AssetCheckExecutionContext, pipeline: PipelineConfig,
                    storage: StorageResource) -> Any:
     settings = pipeline.settings()
-    profile = refine.profile_for(settings)
+    profile = profile_for(settings)
     found: dict[str, list[dict[str, object]]] = {rule: [] for rule in RULES}
     checked = cues = 0
     unreadable: list[dict[str, object]] = []
@@ -42,7 +43,7 @@ def subtitle_rules(context: dg.AssetCheckExecutionContext, pipeline: PipelineCon
         manifest = storage.artifacts.manifest(key, "subtitles", fps["subtitles"])
         if manifest is None or "srt" not in manifest["files"]:
             continue
-        srt = storage.artifacts.file(key, "subtitles", fps["subtitles"], manifest["files"]["srt"])
+        srt = storage.artifacts.find(key, "subtitles", fps["subtitles"], "srt")
         try:
             count, violations = check_srt_file(srt, profile.limits)
         except Exception as exc:  # a check must report, never fail the run

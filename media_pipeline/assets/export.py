@@ -5,26 +5,23 @@ from typing import Any
 
 import dagster as dg
 
-from media_pipeline import steps
-from media_pipeline.assets.edits import edited_cues
-from media_pipeline.assets.partitioned import materialize_partitions, upstream_file
-from media_pipeline.assets.preprocessing import COMMON
-from media_pipeline.fingerprints import CODE_VERSIONS
-from media_pipeline.music import stored_lyrics
-from media_pipeline.resources.pipeline import PipelineConfig, StorageResource
+from media_pipeline.assets.partitioned import materialize_partitions, subtitle_asset
+from media_pipeline.resources.config import PipelineConfig
+from media_pipeline.resources.storage import StorageResource
+from media_pipeline.stages.cues_file import StepResult
+from media_pipeline.stages.export import LibraryFacts, library_step, subtitles_step
+from media_pipeline.store.lyrics import stored_lyrics
 
 
-@dg.asset(code_version=CODE_VERSIONS["subtitles"], deps=[edited_cues], **COMMON)
+@subtitle_asset("subtitles")
 def subtitles(context: dg.AssetExecutionContext, pipeline: PipelineConfig,
               storage: StorageResource) -> dg.MaterializeResult:
     """SRT, VTT, ASS, LRC and TXT files named after the media file."""
-    settings = pipeline.settings()
-
-    def compute(key: str, out: Path, fps: dict[str, str]) -> steps.StepResult:
-        src = upstream_file(storage, settings, fps, key, "edited_cues", "cues")
+    def compute(key: str, out: Path, fps: dict[str, str]) -> StepResult:
+        src = storage.artifacts.find(key, "edited_cues", fps["edited_cues"], "cues")
         names = storage.library().names(key)
         karaoke = stored_lyrics(storage.root, key) is not None  # songs: karaoke ASS too
-        return steps.subtitles_step(src, names[0][0] if names else key, out, karaoke)
+        return subtitles_step(src, names[0][0] if names else key, out, karaoke)
 
     def describe(key: str, manifest: dict[str, Any], out: Path) -> dict[str, Any]:
         return {f"path_{fmt}": dg.MetadataValue.path(str(out / name))
@@ -33,14 +30,28 @@ def subtitles(context: dg.AssetExecutionContext, pipeline: PipelineConfig,
                                   edit_aware=True)  # an edit since the last export: redo
 
 
-@dg.asset(code_version=CODE_VERSIONS["library_entry"], deps=[subtitles], kinds={"duckdb"},
-          **COMMON)
+def library_facts(storage: StorageResource, model: str, key: str,
+                  fps: dict[str, str]) -> LibraryFacts:
+    """What the library row of ``key`` says, from its sealed artifacts."""
+    store = storage.artifacts
+    probe, heard = store.info(key, "source_media", fps["source_media"]), \
+        store.info(key, "transcript", fps["transcript"])
+    files = store.require(key, "subtitles", fps["subtitles"])["files"]
+    return LibraryFacts(
+        duration_s=float(probe["duration_s"]), language=str(heard["language"]),
+        word_count=int(heard["word_count"]), model=model, fingerprint=fps["library_entry"],
+        outputs={fmt: str(store.find(key, "subtitles", fps["subtitles"], fmt)) for fmt in files},
+        cues_file=store.find(key, "edited_cues", fps["edited_cues"], "cues"))
+
+
+@subtitle_asset("library_entry", kinds={"duckdb"})
 def library_entry(context: dg.AssetExecutionContext, pipeline: PipelineConfig,
                   storage: StorageResource) -> dg.MaterializeResult:
-    """The media's row in the DuckDB library: names, duration, language, model, cues."""
+    """The media's row in the DuckDB library: names, duration, language, model, cue text."""
     settings = pipeline.settings()
 
-    def compute(key: str, out: Path, fps: dict[str, str]) -> steps.StepResult:
-        return steps.library_step(storage.library(), storage.artifacts, key, settings, fps, out)
+    def compute(key: str, out: Path, fps: dict[str, str]) -> StepResult:
+        facts = library_facts(storage, settings.model, key, fps)
+        return library_step(storage.library(), key, facts, out)
     return materialize_partitions(context, "library_entry", pipeline, storage, compute,
                                   always=True)

@@ -1,6 +1,6 @@
 """Group ``narration``: text → chunks → audio → timings → SRT/VTT, one partition per request.
 
-Thin wrappers over ``media_pipeline.narration.steps``: each asset skips work whose sealed
+Thin wrappers over ``media_pipeline.stages.narration``: each asset skips work whose sealed
 output exists, turns a ``MediaPipelineError`` into a ``dg.Failure`` carrying seed 003's user
 message, and reports metadata. ``narration_audio`` runs in pool ``narration`` (one at a time by
 default) and reports per-chunk progress as observations while it synthesizes.
@@ -15,21 +15,14 @@ from typing import Any
 import dagster as dg
 
 from media_pipeline.errors import MediaPipelineError
-from media_pipeline.narration import steps
-from media_pipeline.narration.jobs import NARRATION_JOB, SEAL, NarrationJobs
-from media_pipeline.narration.providers import retry_sleep
-from media_pipeline.narration.resource import NarrationResource, provider_config
-from media_pipeline.narration.store import NarrationStore
 from media_pipeline.partitions import narration_partitions
-from media_pipeline.settings import (
-    NarrationSettings,
-    RuntimeSettings,
-    narration_settings_from_env,
-)
+from media_pipeline.resources.narration import NarrationResource
+from media_pipeline.resources.tts_providers import retry_sleep
+from media_pipeline.stages import narration as steps
+from media_pipeline.store.narration import NarrationStore
 from media_pipeline.tts.errors import UNEXPECTED_MESSAGE
 
 NARRATION_POOL = "narration"
-CLEANUP_JOB = "narration_cleanup_job"
 # Upstream first: recomputing one asset unseals everything after it (and the round trip).
 STAGES = ("narration_chunks", "narration_audio", "narration_timings", "narration_subtitles")
 COMMON: dict[str, Any] = {"partitions_def": narration_partitions, "group_name": "narration",
@@ -146,45 +139,4 @@ with warnings.catch_warnings():  # a partitioned check is a Dagster "preview" fe
                                           partitions_def=narration_partitions)(_round_trip_wer)
 
 
-@dg.op
-def cleanup_old_narrations(context: dg.OpExecutionContext,
-                           narration: NarrationResource) -> int:
-    """The seed's cleanup_old_jobs: old narrations, their runs, partitions and audio."""
-    settings = NarrationSettings(max_age_hours=narration.max_age_hours)
-    jobs = NarrationJobs(context.instance, narration.store(), settings,
-                         provider_config(settings, api_key=""))
-    removed = jobs.cleanup_old_jobs()
-    context.log.info(f"removed {removed} narrations older than {narration.max_age_hours} h")
-    return removed
-
-
-@dg.job(name=CLEANUP_JOB, description="Delete narrations older than the maximum age.")
-def narration_cleanup_job() -> None:
-    cleanup_old_narrations()
-
-
 NARRATION_ASSETS = [narration_chunks, narration_audio, narration_timings, narration_subtitles]
-
-
-def build_narration_definitions(runtime: RuntimeSettings,
-                                settings: NarrationSettings | None = None) -> dg.Definitions:
-    """Narration assets, round-trip check, job, cleanup schedule and resource for a data root."""
-    settings = settings or narration_settings_from_env()
-    selection: dg.AssetSelection = dg.AssetSelection.assets(*NARRATION_ASSETS)
-    if not settings.round_trip_check:
-        selection = selection.without_checks()
-    job = dg.define_asset_job(
-        NARRATION_JOB, selection=selection, partitions_def=narration_partitions,
-        executor_def=dg.in_process_executor,
-        description="Text to narrated MP3 with word timings and subtitles, one request a run.")
-    schedule = dg.ScheduleDefinition(
-        name="narration_cleanup_schedule", job=narration_cleanup_job,
-        cron_schedule=settings.cleanup_cron, default_status=dg.DefaultScheduleStatus.RUNNING,
-        description="cleanup_old_jobs: narrations last requested over max_age_hours ago.")
-    return dg.Definitions(
-        assets=NARRATION_ASSETS, asset_checks=[narration_round_trip],
-        jobs=[job, narration_cleanup_job], schedules=[schedule],
-        resources={"narration": NarrationResource.from_settings(runtime, settings)})
-
-
-__all__ = ["NARRATION_ASSETS", "NARRATION_JOB", "SEAL", "build_narration_definitions"]

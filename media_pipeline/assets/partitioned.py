@@ -5,27 +5,43 @@ For each partition key: skip when an artifact with the same fingerprint already 
 """
 
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
-from media_pipeline import progress
+from media_pipeline.assets import progress
 from media_pipeline.errors import MediaPipelineError
-from media_pipeline.resources.pipeline import PipelineConfig, StorageResource
-from media_pipeline.settings import PipelineSettings
-from media_pipeline.storage import MANIFEST, ArtifactStore
+from media_pipeline.partitions import media_partitions
+from media_pipeline.resources.config import PipelineConfig
+from media_pipeline.resources.storage import StorageResource
+from media_pipeline.store.artifacts import ArtifactStore
+from media_pipeline.store.fingerprints import ASSETS
 
 Compute = Callable[[str, Path, dict[str, str]], tuple[dict[str, str], dict[str, Any]]]
+Describe = Callable[[str, dict[str, Any], Path], dict[str, Any]]
+
+# Single-run backfills are how one run carries many partitions (one model load); Dagster
+# marks the parameter beta, which is known and accepted here.
+warnings.filterwarnings("ignore", message="Parameter `backfill_policy`")
+
+
+def subtitle_asset(name: str, **kwargs: Any) -> Any:
+    """``@dg.asset`` for subtitle asset ``name``: code version and deps from the asset table."""
+    facts = ASSETS[name]
+    return dg.asset(name=name, code_version=facts.code_version,
+                    deps=[dg.AssetKey(u) for u in facts.upstream],
+                    partitions_def=media_partitions,
+                    backfill_policy=dg.BackfillPolicy.single_run(),
+                    group_name="subtitles", **kwargs)
 
 
 def materialize_partitions(
     context: dg.AssetExecutionContext, asset: str, pipeline: PipelineConfig,
-    storage: StorageResource, compute: Compute,
-    describe: Callable[[str, dict[str, Any], Path], dict[str, Any]] | None = None,
-    always: bool = False,
-    edit_aware: bool = False,
+    storage: StorageResource, compute: Compute, describe: Describe | None = None,
+    always: bool = False, edit_aware: bool = False,
 ) -> dg.MaterializeResult:
     """Run ``compute(key, out_dir, fingerprints)`` for each partition that needs it.
 
@@ -35,7 +51,7 @@ def materialize_partitions(
     """
     settings = pipeline.settings()
     store = storage.artifacts
-    computed = cached = 0
+    computed = 0
     for key in context.partition_keys:
         fps = storage.fingerprints(settings, key)
         version = 0
@@ -47,26 +63,30 @@ def materialize_partitions(
         started = time.perf_counter()
         was_cached = manifest is not None and not always
         if manifest is None or always:
-            try:
-                files, info = compute(key, out_dir, fps)
-            except MediaPipelineError as exc:
-                storage.library().set_status(key, "failed", exc.user_message)
-                raise dg.Failure(description=f"{key}: {exc.user_message}",
-                                 metadata={"key": key, "error": exc.user_message}) from exc
-            if edit_aware:
-                info = {**info, "edit_version": version}
-            manifest = store.commit(key, asset, fps[asset], files, info)
+            manifest = _compute_one(storage, key, asset, fps, compute, out_dir,
+                                    {"edit_version": version} if edit_aware else {})
             computed += 1
-        else:
-            cached += 1
         metadata = {"fingerprint": fps[asset], "cached": was_cached,
                     "seconds": round(time.perf_counter() - started, 3), **_flat(manifest["info"])}
         if describe is not None:
             metadata.update(describe(key, manifest, out_dir))
         context.add_asset_metadata(metadata, partition_key=key)
         progress.report(asset, key, metadata["seconds"], was_cached)
-    return dg.MaterializeResult(metadata={"partitions": len(context.partition_keys),
-                                          "computed": computed, "cached": cached})
+    count = len(context.partition_keys)
+    return dg.MaterializeResult(metadata={"partitions": count, "computed": computed,
+                                          "cached": count - computed})
+
+
+def _compute_one(storage: StorageResource, key: str, asset: str, fps: dict[str, str],
+                 compute: Compute, out_dir: Path, extra: dict[str, Any]) -> dict[str, Any]:
+    """Compute and seal one partition; a user-facing error fails the file in the library."""
+    try:
+        files, info = compute(key, out_dir, fps)
+    except MediaPipelineError as exc:
+        storage.library().set_status(key, "failed", exc.user_message)
+        raise dg.Failure(description=f"{key}: {exc.user_message}",
+                         metadata={"key": key, "error": exc.user_message}) from exc
+    return storage.artifacts.commit(key, asset, fps[asset], files, {**info, **extra})
 
 
 def edit_version(store: ArtifactStore, key: str, asset: str, fingerprint: str) -> int | None:
@@ -80,17 +100,7 @@ def unseal_if_not(store: ArtifactStore, key: str, asset: str, fingerprint: str,
     """Remove the manifest of an artifact made from another edit version (it is redone)."""
     sealed = edit_version(store, key, asset, fingerprint)
     if sealed is not None and sealed != version:
-        (store.directory(key, asset, fingerprint) / MANIFEST).unlink(missing_ok=True)
-
-
-def upstream_file(storage: StorageResource, settings: PipelineSettings, fps: dict[str, str],
-                  key: str, asset: str, name: str) -> Path:
-    """Path of file ``name`` of upstream ``asset`` for ``key``; fails clearly if missing."""
-    store = storage.artifacts
-    manifest = store.manifest(key, asset, fps[asset])
-    if manifest is None:
-        raise dg.Failure(description=f"{key}: upstream {asset} is missing; materialize it first")
-    return store.file(key, asset, fps[asset], manifest["files"][name])
+        store.unseal(key, asset, fingerprint)
 
 
 def _flat(info: dict[str, Any]) -> dict[str, Any]:

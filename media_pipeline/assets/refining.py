@@ -5,24 +5,22 @@ from typing import Any
 
 import dagster as dg
 
-from media_pipeline import refine, steps
-from media_pipeline.assets.partitioned import materialize_partitions, upstream_file
-from media_pipeline.assets.preprocessing import COMMON
-from media_pipeline.assets.transcription import transcript
-from media_pipeline.fingerprints import CODE_VERSIONS
+from media_pipeline.assets.partitioned import materialize_partitions, subtitle_asset
 from media_pipeline.library.cleanup_reverts import reverts_resolver
 from media_pipeline.library.dictionary import DictionaryStore
-from media_pipeline.music import music_context
-from media_pipeline.resources.pipeline import PipelineConfig, StorageResource
+from media_pipeline.resources.config import PipelineConfig
+from media_pipeline.resources.storage import StorageResource
 from media_pipeline.settings import correction_api_key
-
-ASSET: dict[str, Any] = COMMON  # typed for mypy: partitions, backfill policy, group
+from media_pipeline.stages import refining as stage
+from media_pipeline.stages.cues_file import StepResult, read_cues
+from media_pipeline.stages.music import MusicContext
+from media_pipeline.store.lyrics import stored_lyrics
 
 
 def cue_preview(cues_file: Path, limit: int = 8) -> dg.MetadataValue:
     """The first cues as a markdown table for the Dagster UI."""
     rows = ["| # | start | end | text |", "|---|---|---|---|"]
-    for i, c in enumerate(steps.read_cues(cues_file)[:limit], 1):
+    for i, c in enumerate(read_cues(cues_file)[:limit], 1):
         text = c.text.replace("|", "\\|")
         rows.append(f"| {i} | {c.start_ms / 1000:.2f} | {c.end_ms / 1000:.2f} | {text} |")
     return dg.MetadataValue.md("\n".join(rows))
@@ -43,32 +41,43 @@ def _describe(key: str, manifest: dict[str, Any], out: Path) -> dict[str, Any]:
             "cleanup_table": _changes_table(manifest["info"].get("cleanup_examples", []))}
 
 
-@dg.asset(code_version=CODE_VERSIONS["cues"], deps=[transcript], **ASSET)
+def music_context(storage: StorageResource, fps: dict[str, str], key: str) -> MusicContext:
+    """Lyrics, source file, duration and the separation step's music verdict for ``key``."""
+    probe = storage.artifacts.manifest(key, "source_media", fps["source_media"])
+    vocals = storage.artifacts.manifest(key, "vocals", fps["vocals"])
+    info = probe["info"] if probe else {}
+    media = info.get("media_file")
+    music = bool(vocals and (vocals["info"].get("is_music") or vocals["info"].get("applied")))
+    return MusicContext(stored_lyrics(storage.root, key), Path(media) if media else None,
+                        int(float(info.get("duration_s") or 0) * 1000), music)
+
+
+@subtitle_asset("cues")
 def cues(context: dg.AssetExecutionContext, pipeline: PipelineConfig,
          storage: StorageResource) -> dg.MaterializeResult:
     """Cleaned (dictionary applied), re-timed words segmented by the run's style-guide profile."""
     settings = pipeline.settings()
-    refine.profile_for(settings)  # an unknown profile fails before any work
+    stage.profile_for(settings)  # an unknown profile fails before any work
     dictionary = DictionaryStore(storage.library()).resolver()
     undo = reverts_resolver(storage.library())
 
-    def compute(key: str, out: Path, fps: dict[str, str]) -> steps.StepResult:
-        src = upstream_file(storage, settings, fps, key, "transcript", "transcript")
-        music = music_context(storage.root, storage.artifacts, fps, key)  # lyrics, beats
-        return refine.cues_step(src, settings, dictionary(key), out, music, undo(key))
+    def compute(key: str, out: Path, fps: dict[str, str]) -> StepResult:
+        src = storage.artifacts.find(key, "transcript", fps["transcript"], "transcript")
+        music = music_context(storage, fps, key)  # lyrics, beats
+        return stage.cues_step(src, settings, dictionary(key), out, music, undo(key))
     return materialize_partitions(context, "cues", pipeline, storage, compute, _describe)
 
 
-@dg.asset(code_version=CODE_VERSIONS["corrected_cues"], deps=[cues], **ASSET)
+@subtitle_asset("corrected_cues")
 def corrected_cues(context: dg.AssetExecutionContext, pipeline: PipelineConfig,
                    storage: StorageResource) -> dg.MaterializeResult:
     """AI-corrected cue text (timings never move); passes through while correction is off."""
     settings = pipeline.settings()
     api_key = correction_api_key() if settings.correction_enabled else None
 
-    def compute(key: str, out: Path, fps: dict[str, str]) -> steps.StepResult:
-        src = upstream_file(storage, settings, fps, key, "cues", "cues")
-        tr = storage.artifacts.manifest(key, "transcript", fps["transcript"])
-        language = str(tr["info"].get("language") or "") if tr else ""
-        return refine.corrected_cues_step(src, settings, api_key, language, out)
+    def compute(key: str, out: Path, fps: dict[str, str]) -> StepResult:
+        src = storage.artifacts.find(key, "cues", fps["cues"], "cues")
+        language = str(storage.artifacts.info(key, "transcript", fps["transcript"])
+                       .get("language") or "")
+        return stage.corrected_cues_step(src, settings, api_key, language, out)
     return materialize_partitions(context, "corrected_cues", pipeline, storage, compute)

@@ -6,25 +6,21 @@ from typing import Any
 
 import dagster as dg
 
-from media_pipeline import reports, steps
-from media_pipeline.assets.edits import edited_cues
-from media_pipeline.assets.export import subtitles
-from media_pipeline.assets.partitioned import materialize_partitions, upstream_file
-from media_pipeline.assets.preprocessing import COMMON, source_media, speech_audio, speech_regions
-from media_pipeline.fingerprints import CODE_VERSIONS
-from media_pipeline.resources.pipeline import PipelineConfig, StorageResource
-
-ASSET: dict[str, Any] = COMMON  # typed for mypy: partitions, backfill policy, group
+from media_pipeline.assets.partitioned import materialize_partitions, subtitle_asset
+from media_pipeline.resources.config import PipelineConfig
+from media_pipeline.resources.storage import StorageResource
+from media_pipeline.stages import reports
+from media_pipeline.stages.cues_file import StepResult
 
 
-@dg.asset(code_version=CODE_VERSIONS["confidence_report"], deps=[edited_cues], **ASSET)
+@subtitle_asset("confidence_report")
 def confidence_report(context: dg.AssetExecutionContext, pipeline: PipelineConfig,
                       storage: StorageResource) -> dg.MaterializeResult:
     """Mean word probability and the low-confidence words and cues a reviewer should check."""
     settings = pipeline.settings()
 
-    def compute(key: str, out: Path, fps: dict[str, str]) -> steps.StepResult:
-        src = upstream_file(storage, settings, fps, key, "edited_cues", "cues")
+    def compute(key: str, out: Path, fps: dict[str, str]) -> StepResult:
+        src = storage.artifacts.find(key, "edited_cues", fps["edited_cues"], "cues")
         return reports.confidence_step(src, settings.min_word_probability, out)
 
     def describe(key: str, manifest: dict[str, Any], out: Path) -> dict[str, Any]:
@@ -35,17 +31,14 @@ def confidence_report(context: dg.AssetExecutionContext, pipeline: PipelineConfi
                                   describe, edit_aware=True)
 
 
-@dg.asset(code_version=CODE_VERSIONS["waveform"],
-          deps=[speech_audio, speech_regions, edited_cues], **ASSET)
+@subtitle_asset("waveform")
 def waveform(context: dg.AssetExecutionContext, pipeline: PipelineConfig,
              storage: StorageResource) -> dg.MaterializeResult:
     """Peaks in audiowaveform JSON (for web players) and a PNG with speech regions and cues."""
-    settings = pipeline.settings()
-
-    def compute(key: str, out: Path, fps: dict[str, str]) -> steps.StepResult:
-        wav = upstream_file(storage, settings, fps, key, "speech_audio", "wav")
-        regions = upstream_file(storage, settings, fps, key, "speech_regions", "regions")
-        cues = upstream_file(storage, settings, fps, key, "edited_cues", "cues")
+    def compute(key: str, out: Path, fps: dict[str, str]) -> StepResult:
+        wav = storage.artifacts.find(key, "speech_audio", fps["speech_audio"], "wav")
+        regions = storage.artifacts.find(key, "speech_regions", fps["speech_regions"], "regions")
+        cues = storage.artifacts.find(key, "edited_cues", fps["edited_cues"], "cues")
         return reports.waveform_step(wav, regions, cues, out)
 
     def describe(key: str, manifest: dict[str, Any], out: Path) -> dict[str, Any]:
@@ -58,18 +51,17 @@ def waveform(context: dg.AssetExecutionContext, pipeline: PipelineConfig,
                                   edit_aware=True)
 
 
-@dg.asset(code_version=CODE_VERSIONS["preview"], deps=[source_media, subtitles], pool="media",
-          kinds={"ffmpeg"}, **ASSET)
+@subtitle_asset("preview", pool="media", kinds={"ffmpeg"})
 def preview(context: dg.AssetExecutionContext, pipeline: PipelineConfig,
             storage: StorageResource) -> dg.MaterializeResult:
     """Optional MP4 of the first seconds with the subtitles burned in (off by default)."""
     settings = pipeline.settings()
 
-    def compute(key: str, out: Path, fps: dict[str, str]) -> steps.StepResult:
+    def compute(key: str, out: Path, fps: dict[str, str]) -> StepResult:
         if not settings.preview:
             return reports.preview_off_step(out)
-        probe = steps.read_json(upstream_file(storage, settings, fps, key, "source_media", "probe"))
-        ass = upstream_file(storage, settings, fps, key, "subtitles", "ass")
+        probe = storage.artifacts.info(key, "source_media", fps["source_media"])
+        ass = storage.artifacts.find(key, "subtitles", fps["subtitles"], "ass")
         return reports.preview_step(Path(probe["media_file"]), bool(probe["has_video"]), ass,
                                     settings.preview_seconds, out)
 

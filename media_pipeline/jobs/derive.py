@@ -9,13 +9,13 @@ from typing import Any
 
 import dagster as dg
 
+from media_pipeline.assets.observe import TRANSCRIBED_S
 from media_pipeline.jobs.model import (
     JOB_TAG,
     KIND_EXPORT,
     KIND_TAG,
     NAME_TAG,
     OPTIONS_TAG,
-    PARTITION_TAG,
     SETTINGS_TAG,
     STATE_PERCENT,
     Job,
@@ -26,15 +26,12 @@ from media_pipeline.jobs.model import (
     settings_from_tag,
     state_of_step,
 )
-from media_pipeline.jobs.observe import TRANSCRIBED_S
+from media_pipeline.partitions import PARTITION_TAG, PENDING
 from media_pipeline.settings import PipelineSettings
 
 ET = dg.DagsterEventType
 RUN_EVENT_TYPES = {ET.STEP_START, ET.STEP_SUCCESS, ET.STEP_FAILURE, ET.ASSET_OBSERVATION,
                    ET.ASSET_MATERIALIZATION, ET.RUN_FAILURE, ET.RUN_CANCELED}
-WAITING = (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED)
-PENDING = (*WAITING, dg.DagsterRunStatus.STARTING)
-ACTIVE = (*PENDING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING)
 
 
 @dataclass

@@ -21,7 +21,8 @@ from typing import Any
 
 import dagster as dg
 
-from media_pipeline.jobs.derive import ACTIVE, metadata_values, sanitize
+from media_pipeline.assets.observe import TRANSCRIBED_S
+from media_pipeline.jobs.derive import metadata_values, sanitize
 from media_pipeline.jobs.model import (
     API_TAG,
     JOB_TAG,
@@ -32,7 +33,7 @@ from media_pipeline.jobs.model import (
     furthest,
     state_of_step,
 )
-from media_pipeline.jobs.observe import TRANSCRIBED_S
+from media_pipeline.partitions import ACTIVE
 
 ET = dg.DagsterEventType
 WATCHED = {ET.RUN_ENQUEUED, ET.STEP_START, ET.ASSET_OBSERVATION,

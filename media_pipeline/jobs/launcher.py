@@ -7,53 +7,30 @@
   later (stuck inside a native model call) is killed and the run reported cancelled. Nothing
   it was writing is sealed, since an artifact's manifest is written last.
 
-The health check's result types and the tag that marks runs launched through a code server
-come from ``dagster._core``: Dagster exposes them only there.
+Dagster exposes the health check's result types only in its private modules; they are taken
+from the public ``DefaultRunLauncher.check_run_worker_health`` signature instead.
 """
 
 import contextlib
+import inspect
 import os
 import signal
 import threading
 import time
+import typing
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster._core.launcher.base import CheckRunHealthResult, WorkerStatus
-from dagster._core.storage.tags import GRPC_INFO_TAG  # on runs launched via a code server
 
-__all__ = ["GRPC_INFO_TAG", "LocalRunLauncher", "process_alive", "worker_pid"]
+from media_pipeline.automation.liveness import process_alive, worker_pid
 
+GRPC_INFO_TAG = ".dagster/grpc_info"
+"""Dagster's tag on runs launched through a code server (so the worker is ours to kill)."""
 
-def worker_pid(instance: dg.DagsterInstance, run_id: str) -> int | None:
-    """The pid of the process executing ``run_id``, from its engine events (latest wins)."""
-    records = instance.get_records_for_run(
-        run_id, of_type=dg.DagsterEventType.ENGINE_EVENT, ascending=False, limit=20).records
-    for record in records:
-        event = record.event_log_entry.dagster_event
-        data = getattr(event, "event_specific_data", None)
-        metadata = getattr(data, "metadata", None) or {}
-        pid = metadata.get("pid")
-        if pid is not None:
-            with contextlib.suppress(TypeError, ValueError):
-                return int(getattr(pid, "value", pid))
-    return None
-
-
-def process_alive(pid: int) -> bool:
-    """True while ``pid`` exists and is not a zombie."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
+CheckRunHealthResult: Any = inspect.signature(
+    dg.DefaultRunLauncher.check_run_worker_health).return_annotation
+WorkerStatus: Any = typing.get_type_hints(CheckRunHealthResult)["status"]
 
 
 class LocalRunLauncher(dg.DefaultRunLauncher):
@@ -75,7 +52,7 @@ class LocalRunLauncher(dg.DefaultRunLauncher):
     def supports_check_run_worker_health(self) -> bool:
         return True
 
-    def check_run_worker_health(self, run: dg.DagsterRun) -> CheckRunHealthResult:
+    def check_run_worker_health(self, run: dg.DagsterRun) -> Any:
         pid = worker_pid(self._instance, run.run_id)
         if pid is None:
             return CheckRunHealthResult(WorkerStatus.UNKNOWN, "no worker pid recorded yet")

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Any
 
-from media_pipeline.settings import PipelineSettings
+from media_pipeline.settings import PipelineSettings, setting_specs
+from media_pipeline.store.fingerprints import ASSETS
 
 JOB_TAG = "media_pipeline/job"
 KIND_TAG = "media_pipeline/kind"
@@ -21,7 +22,6 @@ NAME_TAG = "media_pipeline/name"
 OPTIONS_TAG = "media_pipeline/options"
 SETTINGS_TAG = "media_pipeline/settings"
 API_TAG = "media_pipeline/api"
-PARTITION_TAG = "dagster/partition"
 
 KIND_PROCESS = "process"
 KIND_EXPORT = "export"
@@ -43,22 +43,8 @@ class JobState(StrEnum):
         return self in (JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED)
 
 
-# The step (asset) being executed decides the state of a running job.
-STEP_STATE: dict[str, JobState] = {
-    "source_media": JobState.PREPROCESSING,
-    "vocals": JobState.PREPROCESSING,
-    "speech_audio": JobState.PREPROCESSING,
-    "speech_regions": JobState.PREPROCESSING,
-    "transcript": JobState.TRANSCRIBING,
-    "cues": JobState.REFINING,
-    "corrected_cues": JobState.REFINING,
-    "edited_cues": JobState.REFINING,
-    "subtitles": JobState.EXPORTING,
-    "confidence_report": JobState.EXPORTING,
-    "waveform": JobState.EXPORTING,
-    "preview": JobState.RENDERING_PREVIEW,
-    "library_entry": JobState.EXPORTING,
-}
+# The step (asset) being executed decides the state of a running job (the asset table).
+STEP_STATE: dict[str, JobState] = {name: JobState(facts.state) for name, facts in ASSETS.items()}
 
 # Rough share of a job's work done when each state starts (for ``progress.percent``).
 STATE_PERCENT: dict[JobState, float] = {
@@ -90,26 +76,66 @@ _LANGUAGE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z]{2,4})?$")
 SEPARATION_MODES = ("off", "on", "auto")
 MAX_LYRICS_CHARS = 100_000
 
+#: The settings an API client may choose per job (``api=True`` in settings.py), by type.
+API_SETTING_TYPES: dict[str, type] = {s.name: s.type for s in setting_specs() if s.api}
+#: Every job option: those settings, then ``lyrics`` (reference lyrics, not a setting).
+OPTION_NAMES: tuple[str, ...] = (*API_SETTING_TYPES, "lyrics")
 
-@dataclass(frozen=True)
+
 class JobOptions:
-    """What a client may choose per job; None means the server's default."""
+    """What a client may choose per job: any API setting, and ``lyrics`` (plain text, for the
+    lyrics alignment of the music stage). An option that is None or absent is the server's
+    default. Immutable; read one as an attribute (``options.model``)."""
 
-    language: str | None = None
-    model: str | None = None
-    profile: str | None = None
-    separation: str | None = None
-    lyrics: str | None = None
-    """Reference lyrics (plain text), for the lyrics alignment of the music stage."""
-    preview: bool | None = None
+    __slots__ = ("_values",)
+    _values: dict[str, Any]
+
+    def __init__(self, **options: Any) -> None:
+        unknown = sorted(set(options) - set(OPTION_NAMES))
+        if unknown:
+            raise TypeError(f"unknown job option(s): {', '.join(unknown)}")
+        values = {k: options[k] for k in OPTION_NAMES if options.get(k) is not None}
+        for name, value in values.items():  # 5 for a float setting is 5.0, as from the API
+            if API_SETTING_TYPES.get(name) is float and type(value) is int:
+                values[name] = float(value)
+        object.__setattr__(self, "_values", values)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in OPTION_NAMES:
+            return self._values.get(name)
+        raise AttributeError(f"{type(self).__name__!r} has no option {name!r}")
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("JobOptions are immutable")
+
+    def __getstate__(self) -> dict[str, Any]:
+        return dict(self._values)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        object.__setattr__(self, "_values", dict(state))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, JobOptions) and self._values == other._values
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._values.items()))
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={v!r}" for k, v in self._values.items())
+        return f"JobOptions({inner})"
 
     def explicit(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)
-                if getattr(self, f.name) is not None}
+        """The options given (not None), in ``OPTION_NAMES`` order."""
+        return dict(self._values)
 
     def validate(self) -> None:
         """Raise ValueError with a user-facing message for an impossible option."""
-        if self.language is not None and self.language and not _LANGUAGE.match(self.language):
+        for name, value in self._values.items():
+            kind = API_SETTING_TYPES.get(name, str)
+            numeric = kind is float and type(value) is int
+            if type(value) is not kind and not numeric:
+                raise ValueError(f"{name} must be {_TYPE_WORDS.get(kind, kind.__name__)}")
+        if self.language and not _LANGUAGE.match(self.language):
             raise ValueError("language must be an ISO 639 code such as 'en' or 'pt-BR'")
         if self.separation is not None and self.separation not in SEPARATION_MODES:
             raise ValueError(f"separation must be one of {', '.join(SEPARATION_MODES)}")
@@ -119,7 +145,8 @@ class JobOptions:
             raise ValueError("model cannot be empty")
 
 
-_SETTING_NAMES = {f.name for f in fields(PipelineSettings)}
+_TYPE_WORDS = {str: "text", int: "a whole number", float: "a number", bool: "true or false"}
+_SETTING_NAMES = {s.name for s in setting_specs()}
 
 
 def resolve_settings(defaults: PipelineSettings, options: JobOptions) -> PipelineSettings:
@@ -135,6 +162,7 @@ def differing_options(defaults: PipelineSettings, options: JobOptions) -> dict[s
 
 
 def job_id_for(media_key: str, defaults: PipelineSettings, options: JobOptions) -> str:
+    """The media key, plus ``-`` and a hash of the options that differ from the defaults."""
     diff = differing_options(defaults, options)
     if not diff:
         return media_key

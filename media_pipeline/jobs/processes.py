@@ -25,6 +25,7 @@ from typing import IO
 
 from media_pipeline.jobs.instance import ensure_instance_home
 from media_pipeline.settings import RuntimeSettings
+from media_pipeline.store.paths import DataRoot
 
 LOCATION_NAME = "media_pipeline"
 DEFINITIONS_MODULE = "media_pipeline.definitions"
@@ -75,17 +76,17 @@ class DagsterProcesses:
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
-        env["DAGSTER_HOME"] = str(self.runtime.dagster_home)
+        env["DAGSTER_HOME"] = str(DataRoot.of(self.runtime).dagster_home)
         env["MEDIA_PIPELINE_DATA_DIR"] = str(self.runtime.data_dir)
         env.setdefault("PYTHONUNBUFFERED", "1")
         return env
 
     def start(self) -> "DagsterProcesses":
-        home = ensure_instance_home(self.runtime.dagster_home, self.runtime)
+        home = ensure_instance_home(DataRoot.of(self.runtime).dagster_home, self.runtime)
         self.grpc_port = free_port(self.host)
         self.ui_port = self.ui_port or free_port(self.host)
         workspace = write_workspace(home, self.host, self.grpc_port)
-        logs = self.log_dir or self.runtime.data_dir / "logs"
+        logs = self.log_dir or DataRoot.of(self.runtime).logs_dir
         logs.mkdir(parents=True, exist_ok=True)
         bin_dir = Path(sys.executable).parent
         self._spawn("code-server", [str(bin_dir / "dagster"), "api", "grpc", "-m",
@@ -111,7 +112,7 @@ class DagsterProcesses:
     def _check_alive(self) -> None:
         for name, proc in self.procs:
             if proc.poll() is not None:
-                logs = self.log_dir or self.runtime.data_dir / "logs"
+                logs = self.log_dir or DataRoot.of(self.runtime).logs_dir
                 raise RuntimeError(f"the Dagster {name} exited with code {proc.returncode}; "
                                    f"see {logs / name}.log")
 

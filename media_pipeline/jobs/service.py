@@ -16,10 +16,8 @@ from typing import Any
 import dagster as dg
 
 from media_pipeline.audio.probe import MediaProbe, probe_media
-from media_pipeline.cleanup_review import change_rows, choose_ids
 from media_pipeline.errors import MediaPipelineError
-from media_pipeline.fingerprints import UPSTREAM
-from media_pipeline.jobs.derive import WAITING, FactsCache, derive_job, job_id_of
+from media_pipeline.jobs.derive import FactsCache, derive_job, job_id_of
 from media_pipeline.jobs.model import (
     API_TAG,
     JOB_TAG,
@@ -28,7 +26,6 @@ from media_pipeline.jobs.model import (
     KIND_TAG,
     NAME_TAG,
     OPTIONS_TAG,
-    PARTITION_TAG,
     SETTINGS_TAG,
     Job,
     JobOptions,
@@ -39,6 +36,7 @@ from media_pipeline.jobs.model import (
 )
 from media_pipeline.jobs.submit import RunSubmitter
 from media_pipeline.library.cleanup_reverts import CleanupRevertStore
+from media_pipeline.library.cleanup_review import change_rows, choose_ids
 from media_pipeline.library.db import Library
 from media_pipeline.library.edits import (
     EditState,
@@ -47,13 +45,16 @@ from media_pipeline.library.edits import (
     cues_base,
     segments_from_cues,
 )
-from media_pipeline.partitions import MEDIA_PARTITIONS_NAME
-from media_pipeline.resources.pipeline import StorageResource, run_config_for
+from media_pipeline.partitions import MEDIA_PARTITIONS_NAME, PARTITION_TAG, SUBTITLES_JOB, WAITING
+from media_pipeline.resources.config import run_config_for
+from media_pipeline.resources.storage import StorageResource
 from media_pipeline.settings import PipelineSettings, RuntimeSettings
-from media_pipeline.steps import read_cues, safe_stem
-from media_pipeline.storage import media_key_of_file, store_media_file
-
-SUBTITLES_JOB = "subtitles_job"  # media_pipeline.sensors.SUBTITLES_JOB (not imported: no defs)
+from media_pipeline.stages.cues_file import read_cues
+from media_pipeline.stages.export import safe_stem
+from media_pipeline.store.fingerprints import descendants
+from media_pipeline.store.intake import media_key_of_file, store_media_file
+from media_pipeline.store.lyrics import store_lyrics
+from media_pipeline.store.paths import DataRoot
 
 
 class JobNotFoundError(MediaPipelineError):
@@ -74,15 +75,6 @@ class TooManyPendingError(MediaPipelineError):
         super().__init__(f"{waiting} jobs are already waiting; try again later")
         self.waiting = waiting
         self.retry_after_s = retry_after_s
-
-
-def descendants(root: str) -> list[str]:
-    """``root`` and every asset downstream of it, in graph order."""
-    out = [root]
-    for asset, parents in UPSTREAM.items():  # topological order
-        if asset not in out and any(p in out for p in parents):
-            out.append(asset)
-    return out
 
 
 EXPORT_ASSETS = descendants("edited_cues")
@@ -111,7 +103,8 @@ class JobService:
         self.instance = instance
         self.submitter = submitter
         self.on_created = on_created
-        self.storage = StorageResource(data_dir=str(runtime.data_dir))
+        self.storage = StorageResource.of(runtime)
+        self.data = DataRoot.of(runtime)
         self.facts = FactsCache(instance)
         self._create_lock = threading.Lock()
         self._export_lock = threading.Lock()
@@ -119,7 +112,7 @@ class JobService:
     # ---------------------------------------------------------------- reading
     @property
     def library(self) -> Library:
-        return Library(self.runtime.library_path, self.runtime.library_lock_timeout_s)
+        return self.data.library()
 
     def get(self, job_id: str) -> Job | None:
         records = self.instance.get_run_records(dg.RunsFilter(tags={JOB_TAG: job_id}))
@@ -185,8 +178,8 @@ class JobService:
         settings = resolve_settings(self.defaults, options)
         try:
             from media_pipeline.asr.models import is_english_only
-            from media_pipeline.music import settings_for_lyrics
-            from media_pipeline.refine import profile_for
+            from media_pipeline.stages.music import settings_for_lyrics
+            from media_pipeline.stages.refining import profile_for
 
             if options.lyrics:  # non-English lyrics need the multilingual model
                 settings, _ = settings_for_lyrics(settings, options.lyrics,
@@ -223,8 +216,6 @@ class JobService:
                 raise TooManyPendingError(waiting, retry_after_s=10)
             stored = self._store(media, key, probe, move=source_path is None)
             if options.lyrics:  # the music stage reads them from the data root
-                from media_pipeline.music import store_lyrics
-
                 store_lyrics(self.runtime.data_dir, key, options.lyrics)
             name = safe_stem(display_name) + stored.suffix
             self.library.register(key, name, str(source_path or stored))
@@ -251,11 +242,11 @@ class JobService:
     def _store(self, media: Path, key: str, probe: MediaProbe, move: bool) -> Path:
         """Into the media store under ``<key><suffix>``; an upload's temp file is consumed."""
         if not move:
-            return store_media_file(media, self.runtime.media_dir, key)
+            return store_media_file(media, self.data.media_dir, key)
         named = media.with_name(f"{media.name}{media_suffix(probe)}")
         media.rename(named)
         try:
-            return store_media_file(named, self.runtime.media_dir, key)
+            return store_media_file(named, self.data.media_dir, key)
         finally:
             named.unlink(missing_ok=True)
 
@@ -284,11 +275,9 @@ class JobService:
         if job.state not in (JobState.COMPLETED, JobState.EXPORTING) or fp is None:
             raise JobConflictError(f"job {job.id} is {job.state.value}; segments can be "
                                    "edited once it has completed")
-        store = self.storage.artifacts
-        manifest = store.manifest(job.media_key, "corrected_cues", fp)
-        if manifest is None:
+        if self.storage.artifacts.manifest(job.media_key, "corrected_cues", fp) is None:
             raise JobConflictError(f"the cues of job {job.id} are no longer stored")
-        path = store.file(job.media_key, "corrected_cues", fp, manifest["files"]["cues"])
+        path = self.storage.artifacts.find(job.media_key, "corrected_cues", fp, "cues")
         return cues_base(path), segments_from_cues(read_cues(path))
 
     def segments(self, job: Job) -> EditState:
@@ -324,8 +313,7 @@ class JobService:
         if manifest is None or "cleanup" not in manifest["files"]:
             raise JobConflictError(f"job {job.id} is {job.state.value}; its cleanup can be "
                                    "reviewed once it has completed")
-        path = self.storage.artifacts.file(job.media_key, "cues", fp or "",
-                                           manifest["files"]["cleanup"])
+        path = self.storage.artifacts.find(job.media_key, "cues", fp or "", "cleanup")
         return change_rows(path, CleanupRevertStore(self.library).ids(job.media_key))
 
     def revert_cleanup(self, job: Job, ids: list[str], every: bool = False,

@@ -18,10 +18,14 @@ FORMATS: dict[str, Callable[[list[Cue]], str]] = {
     "lrc": to_lrc,
     "elrc": to_enhanced_lrc,
     "txt": to_txt,
+    "karaoke": lambda cues: to_ass(cues, karaoke=True),
 }
 
+#: What every media gets; ``karaoke`` (each word with its ``\\k`` time) is for songs.
+DEFAULT_FORMATS: tuple[str, ...] = ("srt", "vtt", "ass", "lrc", "elrc", "txt")
+
 #: File name endings that are not simply ``.<format>``.
-SUFFIXES: dict[str, str] = {"elrc": "enhanced.lrc"}
+SUFFIXES: dict[str, str] = {"elrc": "enhanced.lrc", "karaoke": "karaoke.ass"}
 
 
 def render(cues: list[Cue], fmt: str) -> str:
@@ -33,7 +37,7 @@ def render(cues: list[Cue], fmt: str) -> str:
 
 
 def write_all(cues: list[Cue], directory: Path, stem: str,
-              formats: tuple[str, ...] = tuple(FORMATS)) -> dict[str, Path]:
+              formats: tuple[str, ...] = DEFAULT_FORMATS) -> dict[str, Path]:
     """Write every format of ``cues`` as ``directory/stem.<fmt>``; returns the paths."""
     out = {}
     for fmt in formats:

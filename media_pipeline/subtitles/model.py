@@ -1,5 +1,6 @@
 """The cue model shared by every stage: times are integer milliseconds everywhere."""
 
+import unicodedata
 from dataclasses import dataclass, field, replace
 
 
@@ -76,3 +77,22 @@ def cues_from_dicts(rows: list[dict]) -> list[Cue]:  # type: ignore[type-arg]
         )
         for r in rows
     ]
+
+
+def _is_cjk(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in ("W", "F") and ch.isalpha()
+
+
+def needs_space(before: str, after: str) -> bool:
+    """Whether a space goes between two tokens: not between two CJK characters."""
+    return bool(before) and not (_is_cjk(before[-1]) and after and _is_cjk(after[0]))
+
+
+def join_words(words: list[str]) -> str:
+    """Join tokens with spaces, except between two CJK characters (scripts without spaces)."""
+    out = ""
+    for w in words:
+        if needs_space(out, w):
+            out += " "
+        out += w
+    return out

@@ -2,9 +2,9 @@
 
 A boundary moves to the nearest beat when that beat is within the tolerance: a share of the
 local beat period (default a quarter beat) and never more than ``max_ms`` (default 120 ms).
-A move is refused when it would make the cue shorter than the profile's minimum, push its
-reading speed over the profile's maximum, overlap a neighbour or leave less than the
-minimum gap. Word times are kept; only cue boundaries move.
+A move is refused when it would make the cue shorter than the profile's minimum duration or
+longer than its maximum, push its reading speed over the profile's maximum, overlap a
+neighbour or leave less than the minimum gap. Word times are kept; only cue boundaries move.
 """
 
 import bisect
@@ -22,6 +22,7 @@ class SnapOptions:
     max_ms: int = 120
     """Largest move in milliseconds, whatever the tempo."""
     min_duration_ms: int = 834
+    max_duration_ms: int = 7000
     min_gap_ms: int = 84
     max_cps: float = 20.0
 
@@ -60,6 +61,8 @@ def nearest_beat(t_ms: int, beats_ms: list[int], options: SnapOptions) -> int | 
 def _fits(cue: Cue, start: int, end: int, options: SnapOptions) -> bool:
     duration = end - start
     if duration < min(options.min_duration_ms, cue.duration_ms):
+        return False
+    if duration > max(options.max_duration_ms, cue.duration_ms):  # never past the profile's
         return False
     chars = sum(len(line) for line in cue.lines)
     old_ok = cue.duration_ms > 0 and chars * 1000 <= options.max_cps * cue.duration_ms

@@ -1,6 +1,6 @@
 """Break a cue's words into display lines: balanced, bottom-heavy, no orphan words."""
 
-import unicodedata
+from media_pipeline.subtitles.model import join_words
 
 # Words that read badly at the end of a line: the line should break before them.
 _WEAK_LINE_ENDS = frozenset((
@@ -20,25 +20,6 @@ ABBREVIATIONS = frozenset((
 def is_weak_ending(word: str) -> bool:
     """Whether a line or cue should not end with ``word`` (an article, preposition, ...)."""
     return word.lower().strip("\"'") in _WEAK_LINE_ENDS
-
-
-def _is_cjk(ch: str) -> bool:
-    return unicodedata.east_asian_width(ch) in ("W", "F") and ch.isalpha()
-
-
-def needs_space(before: str, after: str) -> bool:
-    """Whether a space goes between two tokens: not between two CJK characters."""
-    return bool(before) and not (_is_cjk(before[-1]) and after and _is_cjk(after[0]))
-
-
-def join_words(words: list[str]) -> str:
-    """Join tokens with spaces, except between two CJK characters (scripts without spaces)."""
-    out = ""
-    for w in words:
-        if needs_space(out, w):
-            out += " "
-        out += w
-    return out
 
 
 def break_lines(words: list[str], max_chars: int, max_lines: int) -> tuple[str, ...] | None:

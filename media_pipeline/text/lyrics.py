@@ -3,19 +3,8 @@
 The user's lyrics are one sung line per text line, verses separated by blank lines. The
 shown text is theirs, exactly; recognition only supplies times.
 
-:func:`align_dp` is a global alignment (Needleman–Wunsch) of the recognised words to the
-lyric words. A pair scores ``2·s − 1`` where ``s`` is the normalised edit similarity of the
-two words (accents, case and punctuation folded), so a misrecognised word still pairs
-with the word it stands for when nothing better is near; one lyric word may pair with two
-or three recognised words ("fantasma" ~ "fan tasma") and two lyric words with one ("si
-mismo" ~ "sinismo"). Leaving a lyric word unpaired (a line the recogniser missed) or a
-recognised word unpaired (a hallucination, an ad-lib, a chorus sung more often than
-written) costs a fixed gap penalty, so skipped lines and repeated choruses cost only their
-own words and never pull the rest of the song out of place.
-
-:func:`align_greedy` is the seed's greedy matcher, kept as the baseline: each lyric word in
-turn takes the first recognised word within the next few that is similar enough.
-
+Recognised words are paired with lyric words by :func:`align_dp` (a global alignment) or
+:func:`align_greedy` (the seed's baseline), both in :mod:`media_pipeline.text.lyrics_align`.
 Both give anchor pairs; :func:`time_lines` turns anchors into line and word times, spreading
 unanchored words between their neighbours (over the recognised words nobody claimed, when
 there are some), so every lyric line gets a time.
@@ -26,9 +15,24 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from media_pipeline.subtitles.model import Word
+from media_pipeline.text.lyrics_align import Anchor, DpOptions, align_dp, align_greedy
+
+__all__ = [
+    "Anchor",
+    "DpOptions",
+    "LyricLine",
+    "LyricsAlignment",
+    "TimedLine",
+    "align_dp",
+    "align_greedy",
+    "align_lyrics",
+    "is_vocalise",
+    "looks_english",
+    "normalize",
+    "parse_lyrics",
+    "time_lines",
+]
 
 _TIME_TAG = re.compile(r"^(\[\d{1,3}:\d{1,2}(?:[.:]\d{1,3})?\])+")
 _META_TAG = re.compile(r"^\[[a-z#]+:.*\]$", re.I)
@@ -56,31 +60,6 @@ class TimedLine:
     verse: int = 0
 
 
-@dataclass(frozen=True)
-class Anchor:
-    """Lyric words ``lyric[0]:lyric[1]`` paired with recognised words ``rec[0]:rec[1]``."""
-
-    lyric: tuple[int, int]
-    rec: tuple[int, int]
-    similarity: float
-
-
-@dataclass(frozen=True)
-class DpOptions:
-    """Scores of the global alignment."""
-
-    gap_lyric: float = 0.4
-    """Cost of a lyric word no recognised word pairs with."""
-    gap_rec: float = 0.4
-    """Cost of a recognised word paired with no lyric word."""
-    merge: float = 0.15
-    """Extra cost of pairing one word with two or three."""
-    anchor_min: float = 0.34
-    """Pairs less similar than this give no time (their words are spread instead)."""
-    band: int = 4000
-    """Widest diagonal band searched (bounds the cost on very long inputs)."""
-
-
 def parse_lyrics(text: str) -> list[LyricLine]:
     """Lines of lyrics text: blank lines end verses; LRC time tags, LRC metadata lines and
     section labels on their own line (``[Chorus]``) are not sung and are dropped."""
@@ -106,111 +85,6 @@ def normalize(word: str) -> str:
     """Lower case, accents folded, letters and digits only ("¿Qué?" → "que")."""
     folded = unicodedata.normalize("NFKD", word.casefold())
     return "".join(c for c in folded if c.isalnum() and not unicodedata.combining(c))
-
-
-def _similarities(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
-    """Matrix of normalised edit similarities (0..1) between every ``a`` and ``b`` word."""
-    from rapidfuzz.distance import Levenshtein
-    from rapidfuzz.process import cdist
-
-    if not a or not b:
-        return np.zeros((len(a), len(b)))
-    sims: np.ndarray = cdist(list(a), list(b), scorer=Levenshtein.normalized_similarity,
-                             dtype=np.float32, workers=1)
-    empty_a = np.array([not x for x in a])
-    empty_b = np.array([not x for x in b])
-    sims[empty_a, :] = 0.0
-    sims[:, empty_b] = 0.0
-    return sims.astype(np.float64)
-
-
-def _joined(words: Sequence[str], k: int) -> list[str]:
-    return ["".join(words[i: i + k]) for i in range(max(0, len(words) - k + 1))]
-
-
-def align_dp(lyric: Sequence[str], rec: Sequence[str],
-             options: DpOptions = DpOptions()) -> list[Anchor]:
-    """Global alignment of lyric words to recognised words (both already normalised)."""
-    n, m = len(lyric), len(rec)
-    if n == 0 or m == 0:
-        return []
-    s11 = _similarities(lyric, rec)
-    s12 = _similarities(lyric, _joined(rec, 2))
-    s13 = _similarities(lyric, _joined(rec, 3))
-    s21 = _similarities(_joined(lyric, 2), rec)
-    neg = -1e18
-    score = np.full((n + 1, m + 1), neg)
-    move = np.zeros((n + 1, m + 1), dtype=np.int8)
-    score[0, 0] = 0.0
-    gl, gr, merge = options.gap_lyric, options.gap_rec, options.merge
-    band = max(options.band, abs(n - m) + 50)
-    for i in range(n + 1):
-        centre = i * m // n
-        lo, hi = max(0, centre - band), min(m, centre + band)
-        row, prev = score[i], score[i - 1] if i else None
-        for j in range(lo, hi + 1):
-            best, how = row[j], 0
-            if j and row[j - 1] - gr > best:
-                best, how = row[j - 1] - gr, 2
-            if prev is not None:
-                if prev[j] - gl > best:
-                    best, how = prev[j] - gl, 1
-                if j:
-                    v = prev[j - 1] + 2 * s11[i - 1, j - 1] - 1
-                    if v > best:
-                        best, how = v, 3
-                if j >= 2:
-                    v = prev[j - 2] + 2 * s12[i - 1, j - 2] - 1 - merge
-                    if v > best:
-                        best, how = v, 4
-                if j >= 3:
-                    v = prev[j - 3] + 2 * s13[i - 1, j - 3] - 1 - 2 * merge
-                    if v > best:
-                        best, how = v, 5
-                if i >= 2 and j:
-                    v = score[i - 2, j - 1] + 2 * s21[i - 2, j - 1] - 1 - merge
-                    if v > best:
-                        best, how = v, 6
-            row[j], move[i, j] = best, how
-    anchors: list[Anchor] = []
-    i, j = n, m
-    while i > 0 or j > 0:
-        how = int(move[i, j])
-        if how == 1:
-            i -= 1
-        elif how == 2:
-            j -= 1
-        elif how in (3, 4, 5):
-            k = how - 2
-            anchors.append(Anchor((i - 1, i), (j - k, j), float([s11, s12, s13][k - 1][
-                i - 1, j - k])))
-            i, j = i - 1, j - k
-        elif how == 6:
-            anchors.append(Anchor((i - 2, i), (j - 1, j), float(s21[i - 2, j - 1])))
-            i, j = i - 2, j - 1
-        else:  # unreachable cell inside the band's edge: walk back along a gap
-            if i > 0:
-                i -= 1
-            else:
-                j -= 1
-    anchors.reverse()
-    return [a for a in anchors if a.similarity >= options.anchor_min]
-
-
-def align_greedy(lyric: Sequence[str], rec: Sequence[str], window: int = 8,
-                 threshold: float = 0.6) -> list[Anchor]:
-    """The seed's greedy matcher: each lyric word takes the first similar recognised word
-    among the next ``window`` after the last match; unmatched lyric words are skipped."""
-    sims = _similarities(lyric, rec)
-    anchors: list[Anchor] = []
-    cursor = 0
-    for i in range(len(lyric)):
-        for j in range(cursor, min(len(rec), cursor + window)):
-            if sims[i, j] >= threshold:
-                anchors.append(Anchor((i, i + 1), (j, j + 1), float(sims[i, j])))
-                cursor = j + 1
-                break
-    return anchors
 
 
 def _word_ms(word: str) -> int:
@@ -334,6 +208,7 @@ class LyricsAlignment:
     recognised_words: int
 
     def to_dict(self) -> dict[str, object]:
+        """JSON-ready summary: counts of lines and words, and how many were anchored."""
         return {"method": self.method, "lines": len(self.lines),
                 "lyric_words": self.lyric_words, "anchored_words": self.anchored_words,
                 "recognised_words": self.recognised_words,

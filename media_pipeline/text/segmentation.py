@@ -11,12 +11,11 @@ every cue meets the profile's duration, reading-speed and gap rules by construct
 import itertools
 from dataclasses import dataclass, replace
 
-from media_pipeline.subtitles.model import Cue, Word
+from media_pipeline.subtitles.model import Cue, Word, join_words
 from media_pipeline.text.linebreak import (
     ABBREVIATIONS,
     break_lines,
     is_weak_ending,
-    join_words,
 )
 from media_pipeline.text.profiles import SegmentationProfile
 

@@ -21,7 +21,8 @@ from media_pipeline.jobs.model import JOB_TAG
 from media_pipeline.library.db import Library
 from media_pipeline.library.dictionary import DictionaryStore
 from media_pipeline.settings import runtime_settings_from_env
-from media_pipeline.storage import media_key_of_file
+from media_pipeline.store.intake import media_key_of_file
+from media_pipeline.store.paths import DataRoot
 from media_pipeline.text.dictionary import DictionaryEntry
 from media_pipeline_tests.api.conftest import EventReader, Server
 
@@ -276,7 +277,7 @@ def test_restart_keeps_history_and_the_fourth_waiting_upload_gets_429(server: Se
     assert server.request("POST", f"/api/jobs/{quilter}/cleanup/restore",
                           json={"all": True}).status_code == 200
     runtime = runtime_settings_from_env(server.data_dir, env={})
-    queued = open_instance(runtime.dagster_home, runtime).get_runs(dg.RunsFilter(
+    queued = open_instance(DataRoot.of(runtime).dagster_home, runtime).get_runs(dg.RunsFilter(
         tags={JOB_TAG: quilter}, statuses=[dg.DagsterRunStatus.QUEUED]))
     assert sorted(r.asset_selection is None for r in queued) == [False, True]
 
@@ -287,14 +288,14 @@ def test_restart_keeps_history_and_the_fourth_waiting_upload_gets_429(server: Se
     fourth = server.upload("w3.wav", tone_wav(13))
     assert fourth.status_code == 429 and int(fourth.headers["Retry-After"]) > 0
     assert stored_media(server) == media_before
-    assert len(open_instance(runtime.dagster_home, runtime).get_runs()) > 0
+    assert len(open_instance(DataRoot.of(runtime).dagster_home, runtime).get_runs()) > 0
 
     # A queued job is cancelled at once; then there is room again.
     first = waiting[0].json()["id"]
     assert server.request("POST", f"/api/jobs/{first}/cancel").status_code == 202
     assert server.wait(first, timeout_s=10)["state"] == "cancelled"
     assert server.upload("w3.wav", tone_wav(13)).status_code == 201
-    instance = open_instance(runtime.dagster_home, runtime)
+    instance = open_instance(DataRoot.of(runtime).dagster_home, runtime)
     assert instance.get_runs_count() >= 4
     assert any(r.tags.get(JOB_TAG) == first for r in instance.get_runs())
 

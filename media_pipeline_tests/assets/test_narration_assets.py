@@ -2,10 +2,12 @@
 
 import dagster as dg
 
-from media_pipeline.assets.narration import NARRATION_ASSETS, build_narration_definitions
-from media_pipeline.definitions import defs
+from media_pipeline.assets.narration import NARRATION_ASSETS
+from media_pipeline.definitions import build_definitions, build_narration_definitions
 from media_pipeline.partitions import NARRATION_PARTITIONS_NAME
-from media_pipeline.settings import NarrationSettings, RuntimeSettings
+from media_pipeline.settings import NarrationSettings, PipelineSettings, RuntimeSettings
+
+defs = build_definitions(RuntimeSettings(), PipelineSettings())
 
 NAMES = ["narration_chunks", "narration_audio", "narration_timings", "narration_subtitles"]
 

@@ -12,7 +12,6 @@ import dagster as dg
 import numpy as np
 import pytest
 
-from media_pipeline import steps
 from media_pipeline.assets.checks import subtitle_rules
 from media_pipeline.assets.edits import edited_cues
 from media_pipeline.assets.export import subtitles
@@ -22,9 +21,12 @@ from media_pipeline.audio.ffmpeg import ffmpeg_exe
 from media_pipeline.definitions import SUBTITLE_ASSETS, SUBTITLE_CHECKS
 from media_pipeline.library.dictionary import DictionaryStore
 from media_pipeline.partitions import MEDIA_PARTITIONS_NAME
-from media_pipeline.registration import register_file
-from media_pipeline.resources.pipeline import PipelineConfig, StorageResource
+from media_pipeline.resources.config import PipelineConfig
+from media_pipeline.resources.storage import StorageResource
 from media_pipeline.settings import PipelineSettings
+from media_pipeline.stages import preprocessing as steps
+from media_pipeline.stages.cues_file import StepResult
+from media_pipeline.store.intake import register_file
 from media_pipeline.text.dictionary import DictionaryEntry
 
 TEXT = ("And so, my fellow Americans, ask not what your country can do for you, "
@@ -39,16 +41,16 @@ def prepare(tmp_path: Path, settings: PipelineSettings) -> tuple[StorageResource
                     "-f", "lavfi", "-i", "color=c=black:s=320x240:r=10",
                     "-f", "lavfi", "-i", "sine=f=300:r=16000", "-t", "8",
                     "-c:v", "mpeg4", "-c:a", "aac", str(media)], check=True)
-    storage = StorageResource(data_dir=str(tmp_path / "data"))
-    key = register_file(media, storage.media_dir, storage.library())
+    storage = StorageResource.at(tmp_path / "data")
+    key = register_file(media, storage.data.media_dir, storage.library())
     assert key is not None
     fps = storage.fingerprints(settings)
     store = storage.artifacts
 
-    def commit(asset: str, result: steps.StepResult) -> None:
+    def commit(asset: str, result: StepResult) -> None:
         store.commit(key, asset, fps[asset], *result)
 
-    commit("source_media", steps.probe_step(storage.media_dir / f"{key}.mp4",
+    commit("source_media", steps.probe_step(storage.data.media_dir / f"{key}.mp4",
                                             store.directory(key, "source_media",
                                                             fps["source_media"])))
     out = store.directory(key, "speech_audio", fps["speech_audio"])
@@ -122,7 +124,7 @@ def test_checks_report_offending_cues(tmp_path: Path) -> None:
     fps = storage.fingerprints(settings)
     manifest = storage.artifacts.manifest(key, "subtitles", fps["subtitles"])
     assert manifest is not None
-    srt = storage.artifacts.file(key, "subtitles", fps["subtitles"], manifest["files"]["srt"])
+    srt = storage.artifacts.find(key, "subtitles", fps["subtitles"], "srt")
     srt.write_text("1\n00:00:01,000 --> 00:00:01,300\nfar too quick to be read by anyone\n\n"
                    "2\n00:00:01,310 --> 00:00:03,000\nok\n", encoding="utf-8")
     # Re-running the sealed subtitles does no work; its checks read the tampered file.

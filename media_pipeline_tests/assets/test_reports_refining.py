@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from media_pipeline import refine
 from media_pipeline.settings import PipelineSettings, correction_api_key
-from media_pipeline.steps import read_cues, write_cues
+from media_pipeline.stages import refining as refine
+from media_pipeline.stages.cues_file import read_cues, write_cues
 from media_pipeline.subtitles.model import Cue, Word
 from media_pipeline.subtitles.rules import check_cues
 from media_pipeline.text.dictionary import DictionaryEntry

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from media_pipeline import steps
 from media_pipeline.audio import separation as sep
 from media_pipeline.settings import PipelineSettings
+from media_pipeline.stages import preprocessing as steps
 
 HTDEMUCS_SIG = "955717e8"
 

@@ -18,13 +18,14 @@ from media_pipeline.jobs.launcher import (
     worker_pid,
 )
 from media_pipeline.settings import runtime_settings_from_env
+from media_pipeline.store.paths import DataRoot
 
 
 def test_limits_come_from_the_seed_environment_names(tmp_path: Path) -> None:
     env = {"MAX_MEDIA_JOBS": "3", "MEDIA_PIPELINE_MAX_CONCURRENT_RUNS": "4",
            "MEDIA_PIPELINE_CANCEL_GRACE_S": "1.5"}
     runtime = runtime_settings_from_env(tmp_path / "data", env=env)
-    instance = open_instance(runtime.dagster_home, runtime)
+    instance = open_instance(DataRoot.of(runtime).dagster_home, runtime)
     config = instance.get_concurrency_config()
     assert config.run_queue_config is not None
     assert config.run_queue_config.max_concurrent_runs == 4
@@ -62,7 +63,7 @@ def tiny_job() -> None:
 
 def test_a_run_whose_process_died_is_reported_failed(tmp_path: Path) -> None:
     runtime = runtime_settings_from_env(tmp_path / "data", env={})
-    instance = open_instance(runtime.dagster_home, runtime)
+    instance = open_instance(DataRoot.of(runtime).dagster_home, runtime)
     result = tiny_job.execute_in_process(instance=instance)
     run = instance.get_run_by_id(result.run_id)
     assert run is not None
@@ -85,7 +86,7 @@ def test_a_run_whose_process_died_is_reported_failed(tmp_path: Path) -> None:
 def test_a_run_that_ignores_the_cancel_is_killed_after_the_grace_time(tmp_path: Path) -> None:
     env = {"MEDIA_PIPELINE_CANCEL_GRACE_S": "0.5"}
     runtime = runtime_settings_from_env(tmp_path / "data", env=env)
-    instance = open_instance(runtime.dagster_home, runtime)
+    instance = open_instance(DataRoot.of(runtime).dagster_home, runtime)
     # A worker stuck in native code: it never looks at Dagster's interrupt.
     worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
     try:

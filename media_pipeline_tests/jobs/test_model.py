@@ -63,3 +63,20 @@ def test_errors_shown_to_users_are_one_short_line_without_paths_or_secrets() -> 
             "/home/me/secret/dir/file.wav with token=abc123\nTraceback (most recent call)")
     assert sanitize(text) == "could not open file.wav with token=***"
     assert len(sanitize("x" * 1000)) <= 240
+
+
+def test_options_carry_any_api_setting_typed_and_immutable() -> None:
+    defaults = PipelineSettings()
+    options = JobOptions(beam_size=3, lufs_target=-14, correction_enabled=True)
+    assert options.beam_size == 3 and options.lufs_target == -14.0 and options.model is None
+    assert options.explicit() == {"beam_size": 3, "lufs_target": -14.0,
+                                  "correction_enabled": True}
+    assert resolve_settings(defaults, options).beam_size == 3
+    assert job_id_for(KEY, defaults, options) != KEY
+    assert job_id_for(KEY, defaults, JobOptions(beam_size=defaults.beam_size)) == KEY
+    with pytest.raises(ValueError, match="beam_size"):
+        JobOptions(beam_size="3").validate()
+    with pytest.raises(TypeError):
+        JobOptions(cpu_threads=4)  # a server-only setting is not a job option
+    with pytest.raises(AttributeError):
+        options.beam_size = 4  # type: ignore[misc]

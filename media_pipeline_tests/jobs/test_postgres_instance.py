@@ -13,9 +13,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from media_pipeline.batch import process_paths
 from media_pipeline.jobs.instance import open_instance
-from media_pipeline.runner import process_paths
 from media_pipeline.settings import POSTGRES_URL_ENV, PipelineSettings, runtime_settings_from_env
+from media_pipeline.store.paths import DataRoot
 
 SERVER = os.environ.get("MEDIA_PIPELINE_TEST_POSTGRES",
                         "postgresql+psycopg2://postgres@127.0.0.1:5432")
@@ -55,10 +56,10 @@ def test_the_instance_lives_in_postgres_and_no_url_is_written_down(
     from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
 
     runtime = runtime_settings_from_env(tmp_path / "data")
-    instance = open_instance(runtime.dagster_home, runtime)
+    instance = open_instance(DataRoot.of(runtime).dagster_home, runtime)
     assert isinstance(instance.run_storage, PostgresRunStorage)
     assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
-    text = (runtime.dagster_home / "dagster.yaml").read_text()
+    text = (DataRoot.of(runtime).dagster_home / "dagster.yaml").read_text()
     assert POSTGRES_URL_ENV in text and postgres_url not in text
 
 
@@ -68,7 +69,7 @@ def test_a_url_without_the_psycopg2_driver_is_a_clear_error(tmp_path: Path) -> N
     runtime = runtime_settings_from_env(
         tmp_path, env={POSTGRES_URL_ENV: "postgresql://u@db:5432/dagster"})
     with pytest.raises(ConfigurationError, match="postgresql\\+psycopg2://"):
-        open_instance(runtime.dagster_home, runtime)
+        open_instance(DataRoot.of(runtime).dagster_home, runtime)
 
 
 @pytest.mark.slow
@@ -82,13 +83,13 @@ def test_a_file_is_processed_once_against_a_postgres_instance(
 
     # Everything Dagster knows is in PostgreSQL: a second process (another machine, in a
     # deployment) opening the same URL sees the run, the partition and the lineage.
-    instance = open_instance(runtime.dagster_home, runtime)
+    instance = open_instance(DataRoot.of(runtime).dagster_home, runtime)
     assert first.key in instance.get_dynamic_partitions("media")
     assert instance.get_runs_count(dg.RunsFilter(statuses=[dg.DagsterRunStatus.SUCCESS])) >= 1
     record = instance.fetch_materializations(dg.AssetRecordsFilter(
         asset_key=dg.AssetKey("subtitles"), asset_partitions=[first.key or ""]), limit=1)
     assert record.records
-    assert not list(runtime.dagster_home.rglob("*.db"))  # no SQLite storage beside it
+    assert not list(DataRoot.of(runtime).dagster_home.rglob("*.db"))  # no SQLite storage beside it
 
     [again] = process_paths([clip], runtime, PipelineSettings())
     assert again.status == "completed" and again.cached and again.outputs == first.outputs

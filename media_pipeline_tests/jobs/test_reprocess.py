@@ -9,21 +9,21 @@ import dagster as dg
 import pytest
 
 from media_pipeline.audio.ffmpeg import ffmpeg_exe
-from media_pipeline.cli import main
-from media_pipeline.jobs.instance import open_instance
-from media_pipeline.jobs.reprocess import (
+from media_pipeline.automation.reprocess import (
     REPROCESS_TAG,
     build_reprocess_schedule,
-    reprocess_stale,
     stale_entries,
     stale_keys,
 )
+from media_pipeline.batch import Batch, process_paths, reprocess_stale
+from media_pipeline.cli.main import main
+from media_pipeline.jobs.instance import open_instance
 from media_pipeline.library.db import Library
-from media_pipeline.partitions import MEDIA_PARTITIONS_NAME
-from media_pipeline.resources.pipeline import PipelineConfig, StorageResource
-from media_pipeline.runner import process_paths
-from media_pipeline.sensors import RANGE_END, RANGE_START
+from media_pipeline.partitions import MEDIA_PARTITIONS_NAME, RANGE_END, RANGE_START
+from media_pipeline.resources.config import PipelineConfig
+from media_pipeline.resources.storage import StorageResource
 from media_pipeline.settings import PipelineSettings, RuntimeSettings
+from media_pipeline.store.paths import DataRoot
 
 KEYS = [f"{i:016x}" for i in range(50)]
 
@@ -40,12 +40,12 @@ def placeholder() -> None:
 
 def library_of_50(runtime: RuntimeSettings, settings: PipelineSettings) -> dg.DagsterInstance:
     """50 partitions whose library rows were made with ``settings`` (no pipeline run)."""
-    instance = open_instance(runtime.dagster_home, runtime)
+    instance = open_instance(DataRoot.of(runtime).dagster_home, runtime)
     instance.add_dynamic_partitions(MEDIA_PARTITIONS_NAME, KEYS)
-    fps = StorageResource(data_dir=str(runtime.data_dir)).fingerprints(settings)
+    fps = StorageResource.at(runtime.data_dir).fingerprints(settings)
     srt = runtime.data_dir / "x.srt"
     srt.write_text("1\n00:00:00,000 --> 00:00:01,000\nhi\n")
-    library = Library(runtime.library_path)
+    library = Library(DataRoot.of(runtime).library_path)
     for key in KEYS:
         library.save_entry(key, duration_s=1.0, language="en", model=settings.model,
                            fingerprint=fps["library_entry"], outputs={"srt": str(srt)},
@@ -57,8 +57,8 @@ def test_50_partitions_go_stale_after_a_model_or_setting_change(tmp_path: Path) 
     runtime = RuntimeSettings(data_dir=tmp_path / "data")
     before = PipelineSettings()
     library_of_50(runtime, before)
-    storage = StorageResource(data_dir=str(runtime.data_dir))
-    library = Library(runtime.library_path)
+    storage = StorageResource.at(runtime.data_dir)
+    library = Library(DataRoot.of(runtime).library_path)
     assert stale_entries(library, storage.fingerprints(before)["library_entry"]) == []
 
     profile = replace(before, profile="bbc")
@@ -79,7 +79,7 @@ def test_the_schedule_never_queues_more_than_its_bound(tmp_path: Path) -> None:
     instance = library_of_50(runtime, PipelineSettings())
     changed = replace(PipelineSettings(), profile="bbc")
     schedule = build_reprocess_schedule("0 3 * * *", batch_size=10, max_queued=2)
-    resources = {"storage": StorageResource(data_dir=str(runtime.data_dir)),
+    resources = {"storage": StorageResource.at(runtime.data_dir),
                  "pipeline": PipelineConfig.from_settings(changed)}
 
     def tick() -> list[dg.RunRequest]:
@@ -96,7 +96,7 @@ def test_the_schedule_never_queues_more_than_its_bound(tmp_path: Path) -> None:
 
     # The first batch ran (its rows now carry the new fingerprint); the second still waits.
     fps = resources["storage"].fingerprints(changed)  # type: ignore[attr-defined]
-    library = Library(runtime.library_path)
+    library = Library(DataRoot.of(runtime).library_path)
     for key in KEYS[:10]:
         library.save_entry(key, duration_s=1.0, language="en", model="tiny.en",
                            fingerprint=fps["library_entry"], outputs={"srt": str(
@@ -108,16 +108,16 @@ def test_the_schedule_never_queues_more_than_its_bound(tmp_path: Path) -> None:
 
 def test_songs_with_foreign_lyrics_are_judged_and_relaunched_with_their_model(
         tmp_path: Path) -> None:
-    from media_pipeline.music import store_lyrics
+    from media_pipeline.store.lyrics import store_lyrics
 
     runtime = RuntimeSettings(data_dir=tmp_path / "data")
     defaults = PipelineSettings()
     instance = library_of_50(runtime, defaults)
     song = KEYS[7]
     store_lyrics(runtime.data_dir, song, "La luna brilla sobre el mar\ny canta la noche\n")
-    storage = StorageResource(data_dir=str(runtime.data_dir))
+    storage = StorageResource.at(runtime.data_dir)
     assert stale_keys(storage, defaults) == [song]  # its row was made with tiny.en
-    Library(runtime.library_path).save_entry(
+    Library(DataRoot.of(runtime).library_path).save_entry(
         song, duration_s=1.0, language="es", model="base", fingerprint=storage.fingerprints(
             replace(defaults, model="base"), song)["library_entry"],
         outputs={"srt": str(runtime.data_dir / "x.srt")}, cues=[], word_count=0)
@@ -149,13 +149,13 @@ def test_reprocess_redoes_only_what_the_change_touches(
     assert {r.status for r in first} == {"completed"}
 
     changed = replace(PipelineSettings(), profile="bbc")
-    result = reprocess_stale(runtime, changed, limit=2)
+    result = reprocess_stale(Batch(runtime), changed, limit=2)
     assert (result.stale, len(result.completed), result.failed) == (3, 2, [])
-    rest = reprocess_stale(runtime, changed)
+    rest = reprocess_stale(Batch(runtime), changed)
     assert (rest.stale, len(rest.completed), rest.runs) == (1, 1, 1)
-    assert reprocess_stale(runtime, changed).stale == 0
+    assert reprocess_stale(Batch(runtime), changed).stale == 0
 
-    instance = open_instance(runtime.dagster_home, runtime)
+    instance = open_instance(DataRoot.of(runtime).dagster_home, runtime)
     key = first[0].key
     for asset, cached in (("transcript", True), ("cues", False), ("subtitles", False)):
         records = instance.fetch_materializations(dg.AssetRecordsFilter(

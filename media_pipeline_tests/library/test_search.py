@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from media_pipeline.cli import main
+from media_pipeline.cli.main import main
 from media_pipeline.errors import ConfigurationError
 from media_pipeline.library.db import Library
 from media_pipeline.library.search import search_library

@@ -8,9 +8,9 @@ from typing import Protocol, TypeVar
 
 import pytest
 
-from media_pipeline.narration import providers
-from media_pipeline.narration.jobs import NarrationJob, NarrationStatus
-from media_pipeline.narration.runner import NarrationService
+from media_pipeline.jobs.narration import NarrationJob, NarrationStatus
+from media_pipeline.jobs.narration_service import NarrationService
+from media_pipeline.resources import tts_providers as providers
 from media_pipeline.settings import NarrationSettings, RuntimeSettings
 from media_pipeline.tts.providers.base import SynthesisResult
 from media_pipeline_tests.tts.fakes import FakeProvider

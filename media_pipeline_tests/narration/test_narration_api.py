@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from media_pipeline.api.deps import AppState
 from media_pipeline.api.errors import install_error_handler
 from media_pipeline.api.narrations import EXTRAS_KEY, router
-from media_pipeline.narration.runner import NarrationService
+from media_pipeline.jobs.narration_service import NarrationService
 from media_pipeline.settings import PipelineSettings, RuntimeSettings
 from media_pipeline_tests.narration.conftest import FIVE_SENTENCES, GatedProvider, UseProvider
 from media_pipeline_tests.tts.fakes import FakeProvider

@@ -4,10 +4,11 @@ import time
 
 import dagster as dg
 
-from media_pipeline.assets.narration import CLEANUP_JOB, build_narration_definitions
-from media_pipeline.narration.jobs import NARRATION_JOB, NarrationStatus
-from media_pipeline.narration.runner import NarrationService
-from media_pipeline.partitions import NARRATION_PARTITIONS_NAME
+from media_pipeline.automation.narration_cleanup import CLEANUP_JOB
+from media_pipeline.definitions import build_narration_definitions
+from media_pipeline.jobs.narration import NarrationStatus
+from media_pipeline.jobs.narration_service import NarrationService
+from media_pipeline.partitions import NARRATION_JOB, NARRATION_PARTITIONS_NAME
 from media_pipeline.settings import NarrationSettings
 from media_pipeline_tests.narration.conftest import GatedProvider, UseProvider
 from media_pipeline_tests.tts.fakes import FakeProvider

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from media_pipeline.cli import main
+from media_pipeline.cli.main import main
 from media_pipeline.tts.errors import ProviderAuthError
 from media_pipeline_tests.narration.conftest import FIVE_SENTENCES, UseProvider
 from media_pipeline_tests.tts.fakes import FakeProvider

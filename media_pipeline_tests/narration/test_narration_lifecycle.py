@@ -5,10 +5,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from media_pipeline.narration.jobs import NarrationStatus
-from media_pipeline.narration.runner import NarrationService
-from media_pipeline.narration.steps import load_chunks
+from media_pipeline.jobs.narration import NarrationStatus
+from media_pipeline.jobs.narration_service import NarrationService
 from media_pipeline.partitions import NARRATION_PARTITIONS_NAME
+from media_pipeline.stages.narration import load_chunks
 from media_pipeline.tts.errors import (
     AUTH_FAILED_MESSAGE,
     RATE_LIMITED_MESSAGE,
@@ -198,8 +198,8 @@ def test_progress_file_is_json_the_api_can_read(service: NarrationService,
 CHILD = """
 import sys, threading
 from pathlib import Path
-from media_pipeline.narration import providers
-from media_pipeline.narration.runner import NarrationService
+from media_pipeline.resources import tts_providers as providers
+from media_pipeline.jobs.narration_service import NarrationService
 from media_pipeline.settings import NarrationSettings, RuntimeSettings
 from media_pipeline_tests.tts.fakes import FakeProvider
 
@@ -221,7 +221,7 @@ def test_a_killed_narration_fails_and_frees_its_pool_slot(
     import sys
     import time
 
-    from media_pipeline.narration.jobs import INTERRUPTED_MESSAGE
+    from media_pipeline.jobs.narration import INTERRUPTED_MESSAGE
 
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": str(root)}

@@ -7,8 +7,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from media_pipeline.narration.jobs import NarrationJob, NarrationStatus
-from media_pipeline.narration.runner import NarrationService
+from media_pipeline.jobs.narration import NarrationJob, NarrationStatus
+from media_pipeline.jobs.narration_service import NarrationService
 from media_pipeline.settings import NarrationSettings, RuntimeSettings
 from media_pipeline.tts.chunker import word_spans
 from media_pipeline.tts.stitch import decoded_num_samples, mp3_frame_samples
@@ -77,7 +77,7 @@ def test_round_trip_check_passes_on_piper(service: NarrationService,
 
 
 def test_round_trip_check_fails_on_tones(tmp_path: Path) -> None:
-    from media_pipeline.narration import providers
+    from media_pipeline.resources import tts_providers as providers
     from media_pipeline_tests.tts.fakes import FakeProvider
 
     providers.register_provider("fake", lambda config: FakeProvider())

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from media_pipeline.errors import ConfigurationError
-from media_pipeline.narration.jobs import NarrationStatus
-from media_pipeline.narration.runner import NarrationService, apply_pool_limit
+from media_pipeline.jobs.narration import NarrationStatus
+from media_pipeline.jobs.narration_service import NarrationService, apply_pool_limit
 from media_pipeline.settings import NarrationSettings, RuntimeSettings
 from media_pipeline.tts.errors import (
     AUTH_FAILED_MESSAGE,
@@ -138,7 +138,7 @@ def test_the_pool_limit_is_a_setting(runtime: RuntimeSettings,
 
 
 def test_store_rejects_ids_that_are_not_narration_keys(service: NarrationService) -> None:
-    from media_pipeline.narration.store import NarrationNotFoundError
+    from media_pipeline.store.narration import NarrationNotFoundError
 
     for bad in ("../../etc/passwd", "ABCDEF0123456789", "0123", ""):
         with pytest.raises(NarrationNotFoundError):

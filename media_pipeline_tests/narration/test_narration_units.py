@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from media_pipeline.narration.steps import timed_words
-from media_pipeline.narration.store import NarrationRequest, NarrationStore, is_key
 from media_pipeline.settings import NarrationSettings, narration_settings_from_env
+from media_pipeline.stages.narration import timed_words
+from media_pipeline.store.narration import NarrationRequest, NarrationStore, is_key
 from media_pipeline.text.wer import normalized_words, number_words, word_error_rate
 
 

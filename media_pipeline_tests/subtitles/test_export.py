@@ -5,7 +5,7 @@ import pysubs2
 import pytest
 
 from media_pipeline.audio.ffmpeg import ffmpeg_exe
-from media_pipeline.subtitles.export import FORMATS, render, write_all
+from media_pipeline.subtitles.export import DEFAULT_FORMATS, FORMATS, render, write_all
 from media_pipeline.subtitles.model import Cue, Word
 
 CUES = [
@@ -68,5 +68,8 @@ def test_txt_paragraphs_follow_pauses() -> None:
 
 def test_every_format_is_registered_and_written_atomically(tmp_path: Path) -> None:
     paths = write_all(CUES, tmp_path, "clip")
-    assert set(paths) == set(FORMATS) == {"srt", "vtt", "ass", "lrc", "elrc", "txt"}
+    assert set(paths) == set(DEFAULT_FORMATS) == {"srt", "vtt", "ass", "lrc", "elrc", "txt"}
+    assert set(FORMATS) == {*DEFAULT_FORMATS, "karaoke"}  # karaoke: songs only
+    karaoke = write_all(CUES, tmp_path, "song", ("karaoke",))["karaoke"]
+    assert karaoke.name == "song.karaoke.ass" and "\\k" in karaoke.read_text(encoding="utf-8")
     assert not list(tmp_path.glob(".*.tmp"))

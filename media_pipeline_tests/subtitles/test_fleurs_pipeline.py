@@ -11,9 +11,10 @@ import pysubs2
 import pytest
 
 from media_pipeline.audio.ffmpeg import ffmpeg_exe
+from media_pipeline.batch import process_paths
 from media_pipeline.library.db import Library
-from media_pipeline.runner import process_paths
 from media_pipeline.settings import PipelineSettings, runtime_settings_from_env
+from media_pipeline.store.paths import DataRoot
 from media_pipeline.subtitles.rules import check_srt_file
 from media_pipeline.text.profiles import get_profile
 from media_pipeline_tests.conftest import wer
@@ -28,7 +29,7 @@ def test_fleurs_languages_export_exact_text(corpus: Path, tmp_path: Path) -> Non
     runtime = runtime_settings_from_env(tmp_path / "data")
     results = process_paths(clips, runtime, PipelineSettings(model="base"))
     assert [r.status for r in results] == ["completed"] * len(clips), [r.error for r in results]
-    library = Library(runtime.library_path)
+    library = Library(DataRoot.of(runtime).library_path)
     limits = get_profile("netflix-en").limits
     errors = []
     for clip, r in zip(clips, results, strict=True):

@@ -9,12 +9,11 @@ import pysubs2
 import pytest
 
 from media_pipeline.audio.ffmpeg import ffmpeg_exe
-from media_pipeline.subtitles.export import FORMATS, write_all
+from media_pipeline.subtitles.export import DEFAULT_FORMATS, FORMATS, write_all
 from media_pipeline.subtitles.formats.ass import to_ass
 from media_pipeline.subtitles.formats.lrc import to_enhanced_lrc, to_lrc
 from media_pipeline.subtitles.formats.vtt import to_vtt
-from media_pipeline.subtitles.model import Cue, Word
-from media_pipeline.text.linebreak import join_words
+from media_pipeline.subtitles.model import Cue, Word, join_words
 from media_pipeline.text.profiles import get_profile
 from media_pipeline.text.segmentation import segment_words
 from media_pipeline.text.word_timing import split_words
@@ -91,7 +90,7 @@ def test_every_format_is_written(tmp_path: Path) -> None:
     cues = [Cue(1000, 2500, ("Hello", "world"), (Word("Hello", 1000, 1500),
                                                  Word("world", 1600, 2400)))]
     paths = write_all(cues, tmp_path, "x")
-    assert sorted(paths) == sorted(FORMATS)
+    assert sorted(paths) == sorted(DEFAULT_FORMATS)
     assert paths["elrc"].name == "x.enhanced.lrc"
     assert paths["vtt"].read_text().startswith("WEBVTT\n\n")
 

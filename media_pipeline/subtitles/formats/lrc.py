@@ -5,9 +5,8 @@ enhanced form every word carries its start time and the line ends with the cue's
 cues without word times (after an edit) fall back to the plain line.
 """
 
-from media_pipeline.subtitles.model import Cue
+from media_pipeline.subtitles.model import Cue, needs_space
 from media_pipeline.subtitles.timecode import lrc_time
-from media_pipeline.text.linebreak import needs_space
 
 
 def to_lrc(cues: list[Cue], enhanced: bool = False) -> str:

@@ -1,7 +1,6 @@
 """Plain text: cue texts joined into paragraphs, a new one after a long pause."""
 
-from media_pipeline.subtitles.model import Cue
-from media_pipeline.text.linebreak import join_words
+from media_pipeline.subtitles.model import Cue, join_words
 
 PARAGRAPH_PAUSE_MS = 2000
 

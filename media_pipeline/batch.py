@@ -1,0 +1,296 @@
+"""In-process runs for the CLI: process files, songs with lyrics, stale reprocessing.
+
+Dagster cannot fail one partition of a multi-partition run, so files are first probed (each
+once: the probe is sealed as the ``source_media`` artifact; bad files run alone, failing
+their own partition), good ones run as contiguous partition ranges in one in-process run
+each (one model load for many files), and a batch that still fails is retried one partition
+per run so the failure lands on the file that caused it.
+"""
+
+import contextlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from media_pipeline.assets import progress
+from media_pipeline.automation.reprocess import stale_keys
+from media_pipeline.definitions import build_definitions
+from media_pipeline.errors import ConfigurationError, MediaPipelineError
+from media_pipeline.jobs.instance import open_instance
+from media_pipeline.library.db import Library, LibraryRow
+from media_pipeline.partitions import (
+    MEDIA_PARTITIONS_NAME,
+    SUBTITLES_JOB,
+    contiguous_ranges,
+    range_tags,
+)
+from media_pipeline.resources.storage import StorageResource
+from media_pipeline.resources.whisper import WhisperResource
+from media_pipeline.settings import PipelineSettings, RuntimeSettings
+from media_pipeline.stages.music import media_settings, settings_for_lyrics
+from media_pipeline.stages.preprocessing import probe_step
+from media_pipeline.store.intake import list_media_files, store_file
+from media_pipeline.store.lyrics import read_lyrics_file, sidecar_lyrics, store_lyrics
+from media_pipeline.store.paths import DataRoot
+
+
+@dataclass
+class FileResult:
+    """The outcome for one input file (the ``--json`` contract)."""
+
+    source: str
+    key: str | None
+    status: str
+    error: str | None = None
+    outputs: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    cached: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        return {"source": self.source, "key": self.key, "status": self.status,
+                "error": self.error, "outputs": self.outputs, "seconds": round(self.seconds, 3)}
+
+
+OnStage = Callable[[str, str], None]
+Notify = Callable[[str], None]
+
+# The event log in the instance keeps everything; the terminal gets only our own output.
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Where and how runs go: the data root, the resources, the progress listener."""
+
+    runtime: RuntimeSettings
+    whisper: WhisperResource | None = None
+    on_stage: OnStage | None = None
+
+    @property
+    def storage(self) -> StorageResource:
+        return StorageResource.of(self.runtime, self.whisper)
+
+    @property
+    def library(self) -> Library:
+        return DataRoot.of(self.runtime).library()
+
+
+def process_paths(paths: list[Path], runtime: RuntimeSettings, settings: PipelineSettings,
+                  on_stage: OnStage | None = None, whisper: WhisperResource | None = None,
+                  ) -> list[FileResult]:
+    """Process every media file under ``paths``; never raises for one bad file."""
+    return process_files(list_media_files(paths), Batch(runtime, whisper, on_stage), settings)
+
+
+def process_files(files: list[Path], batch: Batch, settings: PipelineSettings,
+                  lyrics_file: Path | None = None, model_chosen: bool = True,
+                  notify: Notify | None = None) -> list[FileResult]:
+    """Subtitles for ``files`` (each read, hashed and probed once).
+
+    Lyrics (``lyrics_file`` for the one file given, else ``<name>.lyrics.txt`` sidecars) are
+    stored for their media first; a song whose lyrics are not English runs with the
+    multilingual model unless ``model_chosen``.
+    """
+    keys = {str(f): store_file(f, DataRoot.of(batch.runtime).media_dir) if f.is_file() else None
+            for f in files}
+    batch.library.register_many([(k, Path(s).name, str(Path(s).resolve()))
+                                 for s, k in keys.items() if k])
+    chosen = _settings_per_file(files, keys, batch.runtime, settings, lyrics_file, model_chosen,
+                                notify)
+    outcome: dict[str, FileResult] = {}
+    for group in dict.fromkeys(chosen.values()):
+        group_keys = {s: k for s, k in keys.items() if chosen.get(s) == group}
+        outcome.update(_process_keys(group_keys, batch, group))
+    return [outcome.get(str(f)) or FileResult(str(f), None, "failed",
+                                              "file not found or unreadable") for f in files]
+
+
+def _settings_per_file(files: list[Path], keys: dict[str, str | None], runtime: RuntimeSettings,
+                       settings: PipelineSettings, lyrics_file: Path | None, model_chosen: bool,
+                       notify: Notify | None) -> dict[str, PipelineSettings]:
+    """The settings each readable file runs with (songs may get the multilingual model)."""
+    if lyrics_file is not None and len(files) != 1:
+        raise ConfigurationError("--lyrics goes with exactly one media file")
+    chosen: dict[str, PipelineSettings] = {}
+    for f in files:
+        key = keys[str(f)]
+        if key is None:
+            continue
+        side = lyrics_file if lyrics_file is not None else sidecar_lyrics(f)
+        chosen[str(f)] = settings
+        if side is not None:
+            text = read_lyrics_file(side)
+            store_lyrics(runtime.data_dir, key, text)
+            chosen[str(f)], note = settings_for_lyrics(settings, text, model_chosen)
+            if note and notify is not None:
+                notify(f"{f.name}: {note}")
+    return chosen
+
+
+def _process_keys(keys: dict[str, str | None], batch: Batch, settings: PipelineSettings,
+                  ) -> dict[str, FileResult]:
+    """Run the media ``keys`` (source → key) that are not up to date; their results."""
+    storage = batch.storage
+    try:
+        storage.fingerprints(settings)  # resolves the model: fails clearly if it is not here
+    except MediaPipelineError as exc:
+        return {s: FileResult(s, k, "failed", exc.user_message) for s, k in keys.items()}
+    wanted = list(dict.fromkeys(k for k in keys.values() if k))
+    known = batch.library.get_many(wanted)
+    fingerprints = {k: storage.fingerprints(settings, k) for k in wanted}
+    pending = [k for k in wanted if not _up_to_date(known.get(k),
+                                                    fingerprints[k]["library_entry"])]
+    if any(storage.artifacts.manifest(k, "transcript", fingerprints[k]["transcript"]) is None
+           for k in pending):  # the model will be needed: load it while the first stages run
+        threading.Thread(target=_warm_up, args=(storage, settings), daemon=True).start()
+    seconds: dict[str, float] = {}
+    if pending:
+        run_pending(pending, batch, settings, seconds)
+    final = batch.library.get_many(wanted)
+    results = {}
+    for source, key in keys.items():
+        row = final.get(key) if key else None
+        ok = row is not None and row.status == "completed"
+        results[source] = FileResult(
+            source, key, "completed" if ok else "failed",
+            None if ok else (row.error if row and row.error else "processing failed"),
+            row.outputs if ok and row else {}, seconds.get(key or "", 0.0), key not in pending)
+    return results
+
+
+def _warm_up(storage: StorageResource, settings: PipelineSettings) -> None:
+    """Import the audio stack and load the model in the background; failures surface later."""
+    with contextlib.suppress(Exception):
+        import pyloudnorm  # noqa: F401  (scipy.signal takes about a second to import)
+
+        storage.whisper.recognizer(settings, storage.data.models_dir)
+
+
+def _up_to_date(row: LibraryRow | None, fingerprint: str) -> bool:
+    return (row is not None and row.status == "completed" and row.fingerprint == fingerprint
+            and bool(row.outputs) and all(Path(p).exists() for p in row.outputs.values()))
+
+
+def run_pending(pending: list[str], batch: Batch, settings: PipelineSettings,
+                seconds: dict[str, float]) -> None:
+    """Run ``pending`` media: bad files alone, good ones in contiguous batches."""
+    instance = open_instance(DataRoot.of(batch.runtime).dagster_home, batch.runtime)
+    job = build_definitions(batch.runtime, settings, batch.whisper).resolve_job_def(SUBTITLES_JOB)
+    new = [k for k in pending if not instance.has_dynamic_partition(MEDIA_PARTITIONS_NAME, k)]
+    if new:
+        instance.add_dynamic_partitions(MEDIA_PARTITIONS_NAME, new)
+    batch.library.set_status_many(pending, "pending")
+    storage = batch.storage
+    good = [k for k in pending if _probe_once(storage, settings, k)]
+
+    def listener(asset: str, key: str, secs: float, cached: bool) -> None:
+        seconds[key] = seconds.get(key, 0.0) + secs
+        if batch.on_stage is not None:
+            batch.on_stage(asset, key)
+
+    progress.add_listener(listener)
+    try:
+        for key in (k for k in pending if k not in good):
+            _run_range(job, instance, key, key, batch.library)
+        order = list(instance.get_dynamic_partitions(MEDIA_PARTITIONS_NAME))
+        per_run = batch.runtime.max_partitions_per_run
+        for first, last in contiguous_ranges(order, set(good), per_run):
+            if not _run_range(job, instance, first, last, batch.library):
+                _isolate(job, instance, order[order.index(first): order.index(last) + 1],
+                         batch.library)
+    finally:
+        progress.remove_listener(listener)
+
+
+def _probe_once(storage: StorageResource, settings: PipelineSettings, key: str) -> bool:
+    """Probe ``key``'s file and seal it as its ``source_media`` artifact; False if not media."""
+    fingerprint = storage.fingerprints(settings, key)["source_media"]
+    if storage.artifacts.manifest(key, "source_media", fingerprint) is not None:
+        return True
+    media = storage.data.media_file(key)
+    if media is None:
+        return False
+    try:
+        files, info = probe_step(media, storage.artifacts.directory(key, "source_media",
+                                                                    fingerprint))
+    except MediaPipelineError:
+        return False
+    storage.artifacts.commit(key, "source_media", fingerprint, files, info)
+    return True
+
+
+def _isolate(job: dg.JobDefinition, instance: dg.DagsterInstance, span: list[str],
+             library: Library) -> None:
+    """One run per partition of a failed batch that did not complete."""
+    rows = library.get_many(span)
+    for key in span:
+        row = rows.get(key)
+        if row is None or row.status != "completed":
+            _run_range(job, instance, key, key, library)
+
+
+def _run_range(job: dg.JobDefinition, instance: dg.DagsterInstance, first: str, last: str,
+               library: Library) -> bool:
+    """One in-process run over ``first``..``last``; records failures in the library."""
+    result = job.execute_in_process(instance=instance, tags=range_tags(first, last),
+                                    run_config=QUIET_RUN_CONFIG, raise_on_error=False)
+    if result.success:
+        return True
+    if first == last:
+        row = library.get(first)
+        if row is None or row.status != "failed" or not row.error:
+            library.set_status(first, "failed", _failure_message(result))
+    return False
+
+
+def _failure_message(result: dg.ExecuteInProcessResult) -> str:
+    """A short, sanitized reason from the first failed step (no traceback)."""
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data is not None:
+            error = event.step_failure_data.error
+            message = (error.message if error else "").strip().splitlines()
+            text = message[0] if message else "step failed"
+            return f"{event.step_key}: {text}"[:200]
+    return "the run failed"
+
+
+
+@dataclass
+class ReprocessResult:
+    stale: int
+    selected: list[str]
+    completed: list[str]
+    failed: list[str]
+    runs: int
+
+    def to_json(self) -> dict[str, object]:
+        return {"stale": self.stale, "selected": self.selected, "completed": self.completed,
+                "failed": self.failed, "runs": self.runs}
+
+
+def reprocess_stale(batch: Batch, settings: PipelineSettings, limit: int | None = None,
+                    dry_run: bool = False, on_selected: Callable[[int], None] | None = None,
+                    ) -> ReprocessResult:
+    """Re-run stale partitions here, one batch run (one model load) at a time; each song
+    with the model its lyrics call for. ``on_selected`` hears how many will run."""
+    storage = batch.storage
+    stale = stale_keys(storage, settings)
+    selected = stale[:limit] if limit else stale
+    if dry_run or not selected:
+        return ReprocessResult(len(stale), selected, [], [], 0)
+    if on_selected is not None:
+        on_selected(len(selected))
+    instance = open_instance(DataRoot.of(batch.runtime).dagster_home, batch.runtime)
+    before = {r.run_id for r in instance.get_runs()}
+    chosen = {key: media_settings(storage.root, settings, key) for key in selected}
+    for group in dict.fromkeys(chosen.values()):  # one batch runner per settings
+        run_pending([k for k in selected if chosen[k] == group], batch, group, {})
+    runs = len({r.run_id for r in instance.get_runs()} - before)
+    rows = batch.library.get_many(selected)
+    done = [k for k in selected if rows.get(k) is not None and rows[k].status == "completed"
+            and rows[k].fingerprint == storage.fingerprints(chosen[k], k)["library_entry"]]
+    return ReprocessResult(len(stale), selected, done, [k for k in selected if k not in done],
+                           runs)

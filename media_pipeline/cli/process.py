@@ -1,0 +1,90 @@
+"""``media-pipeline process`` and ``status``: subtitle files and folders; list the library."""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from media_pipeline.batch import Batch, process_files
+from media_pipeline.cli.options import (
+    DATA_DIR_HELP,
+    FileProgress,
+    add_setting_options,
+    existing_library,
+    fail,
+    runtime_from_args,
+    settings_from_args,
+)
+from media_pipeline.stages.refining import profile_for
+from media_pipeline.store.intake import list_media_files
+from media_pipeline.store.paths import DataRoot
+
+
+def add_process_parsers(sub: Any) -> None:
+    """Register ``process`` and ``status``."""
+    p = sub.add_parser("process", help="make subtitles for files or folders")
+    p.add_argument("paths", nargs="+", help="media files or folders (searched recursively)")
+    p.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
+    p.add_argument("--json", action="store_true", help="one JSON object per input on stdout")
+    p.add_argument("--batch-size", type=int, default=0, help="partitions per run (default 64)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--lyrics", default=None, metavar="LYRICS.txt",
+                   help="lyrics of the one media file given: one sung line a line, blank lines "
+                        "between verses (a <name>.lyrics.txt beside the media works too)")
+    add_setting_options(p)
+    p.set_defaults(func=cmd_process)
+    s = sub.add_parser("status", help="list the library")
+    s.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_status)
+
+
+def cmd_process(args: argparse.Namespace) -> int:
+    runtime = runtime_from_args(args)
+    settings = settings_from_args(args)
+    profile_for(settings)  # an unknown profile is a usage error, before any work
+    files = list_media_files([Path(p) for p in args.paths])  # the one walk of the tree
+    if not files:
+        return fail(f"no audio or video files under {', '.join(args.paths)}")
+    bar = FileProgress("subtitles", args.no_progress)
+    bar.set_total(len(files))
+    try:  # lyrics (--lyrics, <name>.lyrics.txt) are stored first; see batch.py
+        results = process_files(
+            files, Batch(runtime, on_stage=bar.on_stage), settings,
+            Path(args.lyrics) if args.lyrics else None, model_chosen=args.model is not None,
+            notify=lambda m: print(f"note: {m}", file=sys.stderr))
+    except BaseException:
+        bar.close()
+        raise
+    bar.close(finished=True)
+    failed = [r for r in results if r.status != "completed"]
+    if args.json:
+        for r in results:
+            print(json.dumps(r.to_json(), ensure_ascii=False))
+        return 1 if failed else 0
+    for r in results:
+        where = r.outputs.get("srt", "") if r.status == "completed" else r.error
+        print(f"{r.status:<9} {r.key or '-':<16} {Path(r.source).name}  {where}")
+    print(f"{len(results) - len(failed)} completed, {len(failed)} failed; "
+          f"data in {runtime.data_dir}")
+    return 1 if failed else 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    runtime = runtime_from_args(args)
+    library = existing_library(runtime)
+    rows = library.rows()
+    if args.json:
+        for row in rows:
+            out: dict[str, Any] = dict(row.__dict__)
+            out["names"] = [n for n, _ in library.names(row.key)]
+            print(json.dumps(out, ensure_ascii=False, default=str))
+        return 0
+    for row in rows:
+        names = ", ".join(n for n, _ in library.names(row.key))
+        dur = f"{row.duration_s:.1f}s" if row.duration_s else "-"
+        print(f"{row.status:<9} {row.key}  {dur:>8}  {row.language or '-':<3} {names}"
+              + (f"  ({row.error})" if row.error else ""))
+    print(f"{len(rows)} media in {DataRoot.of(runtime).library_path}")
+    return 0

@@ -1,0 +1,114 @@
+"""Stage 'preprocessing' without Dagster: probe, vocals, decode + loudness, speech regions.
+
+Like every stage, each step takes values and paths, writes its files into ``out_dir`` and
+returns ``(files, info)``: the names it wrote and a JSON-ready summary for metadata.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from media_pipeline.atomic import write_json_atomic
+from media_pipeline.audio.decode import SPEECH_RATE, decode_mono
+from media_pipeline.audio.loudness import normalize_loudness
+from media_pipeline.audio.probe import probe_media
+from media_pipeline.audio.vad import CutMap, VadOptions, speech_regions
+from media_pipeline.audio.wav import read_wav, write_wav
+from media_pipeline.settings import PipelineSettings
+from media_pipeline.stages.cues_file import StepResult
+
+
+def probe_step(media_file: Path, out_dir: Path) -> StepResult:
+    """``probe.json``: duration, container and streams (not-media raises NotMediaError)."""
+    probe = probe_media(media_file)
+    info = {
+        "duration_s": round(probe.duration_s, 3),
+        "format": probe.format_name,
+        "has_video": probe.has_video,
+        "audio_codec": probe.audio.codec if probe.audio else None,
+        "streams": [s.__dict__ for s in probe.streams],
+        "media_file": str(media_file),
+    }
+    write_json_atomic(out_dir / "probe.json", info)
+    return {"probe": "probe.json"}, info
+
+
+def vocals_step(media_file: Path, settings: PipelineSettings, models_dir: Path,
+                duration_s: float, out_dir: Path,
+                should_stop: Callable[[], bool] | None = None) -> StepResult:
+    """Demucs vocal stem (``vocals.flac``) when separation is on, or ``auto`` and music.
+
+    ``on`` without weights fails with the path to put them at; ``auto`` then falls back to
+    the source audio and says so. ``audio_file`` is what the next step decodes.
+    """
+    from media_pipeline.audio import separation as sep
+    from media_pipeline.errors import ConfigurationError
+
+    mode = settings.separation
+    if mode not in ("off", "on", "auto"):
+        raise ConfigurationError(f"unknown separation {mode!r} (off, on, auto)")
+    info: dict[str, Any] = {"separation": mode, "applied": False, "audio_file": str(media_file)}
+    files = {"vocals": "vocals.json"}
+    if mode == "auto":
+        from media_pipeline.audio.music_detect import detect_music
+
+        decision = detect_music(media_file, duration_s)
+        info.update(is_music=decision.is_music, music_share=round(decision.music_share, 3),
+                    music_windows=decision.to_dict()["windows"])
+    if mode == "off":
+        info["reason"] = "separation is off"
+    elif mode == "auto" and not info["is_music"]:
+        info["reason"] = "auto: the audio is not music; the source audio is used"
+    else:
+        try:
+            resolved = sep.resolve_model(settings.separation_model, models_dir)
+        except sep.SeparationError as exc:  # no weights (or no demucs)
+            if mode == "on":
+                raise
+            info.update(fallback=True, reason=f"auto: music, but {exc.user_message}; "
+                        "the source audio is used without separation")
+        else:
+            result = sep.separate_vocals(
+                sep.load_separator(resolved), media_file, out_dir / "vocals.flac",
+                segment_s=settings.separation_segment_s, threads=settings.separation_threads,
+                should_stop=should_stop)
+            info.update(applied=True, audio_file=str(result.path), model=resolved.identity,
+                        sample_rate=result.sample_rate, channels=result.channels,
+                        stem_s=round(result.audio_s, 3), seconds=round(result.seconds, 3),
+                        real_time_factor=round(result.real_time_factor, 4),
+                        reason=f"{mode}: vocals isolated with Demucs {resolved.name}")
+            files["stem"] = "vocals.flac"
+    write_json_atomic(out_dir / "vocals.json", info)
+    return files, info
+
+
+def speech_audio_step(audio_file: Path, lufs_target: float, out_dir: Path) -> StepResult:
+    samples = decode_mono(audio_file, SPEECH_RATE)
+    normalized, loud = normalize_loudness(samples, SPEECH_RATE, lufs_target)
+    write_wav(out_dir / "speech.wav", normalized, SPEECH_RATE)
+    info = {"duration_s": round(samples.shape[0] / SPEECH_RATE, 3),
+            "input_lufs": _finite(loud.input_lufs), "output_lufs": _finite(loud.output_lufs),
+            "gain_db": round(float(loud.gain_db), 2), "peak_limited": loud.peak_limited}
+    return {"wav": "speech.wav"}, info
+
+
+def speech_regions_step(wav: Path, settings: PipelineSettings, out_dir: Path) -> StepResult:
+    samples, rate = read_wav(wav)
+    options = VadOptions(aggressiveness=settings.vad_aggressiveness,
+                         frame_ms=settings.vad_frame_ms, padding_ms=settings.vad_padding_ms,
+                         min_silence_ms=settings.vad_min_silence_ms,
+                         energy_gate_db=settings.vad_energy_gate_db,
+                         confirm_with_silero=bool(settings.vad_confirm_silero))
+    regions = speech_regions(samples, rate, options)
+    cut_map = CutMap.from_regions(regions)
+    total_s = samples.shape[0] / rate
+    write_json_atomic(out_dir / "regions.json", {
+        "regions": [[r.start_ms, r.end_ms] for r in regions],
+        "cut_map": [list(p) for p in cut_map.pieces]})
+    info = {"region_count": len(regions), "speech_s": round(cut_map.total_ms / 1000, 3),
+            "speech_ratio": round(cut_map.total_ms / 1000 / total_s, 3) if total_s else 0.0}
+    return {"regions": "regions.json"}, info
+
+
+def _finite(x: float) -> float | None:
+    return round(float(x), 2) if x == x and abs(x) != float("inf") else None
