@@ -184,7 +184,9 @@ def run_pending(pending: list[str], batch: Batch, settings: PipelineSettings,
         instance.add_dynamic_partitions(MEDIA_PARTITIONS_NAME, new)
     batch.library.set_status_many(pending, "pending")
     storage = batch.storage
-    good = [k for k in pending if _probe_once(storage, settings, k)]
+    # source_media reads no setting and no per-media input: one fingerprint for every key
+    source_fp = storage.fingerprints(settings)["source_media"]
+    good = [k for k in pending if _probe_once(storage, source_fp, k)]
 
     def listener(asset: str, key: str, secs: float, cached: bool) -> None:
         seconds[key] = seconds.get(key, 0.0) + secs
@@ -205,9 +207,8 @@ def run_pending(pending: list[str], batch: Batch, settings: PipelineSettings,
         progress.remove_listener(listener)
 
 
-def _probe_once(storage: StorageResource, settings: PipelineSettings, key: str) -> bool:
+def _probe_once(storage: StorageResource, fingerprint: str, key: str) -> bool:
     """Probe ``key``'s file and seal it as its ``source_media`` artifact; False if not media."""
-    fingerprint = storage.fingerprints(settings, key)["source_media"]
     if storage.artifacts.manifest(key, "source_media", fingerprint) is not None:
         return True
     media = storage.data.media_file(key)

@@ -169,7 +169,9 @@ class NarrationJobs:
     def is_running(self, key: str) -> bool:
         """True while a run for ``key`` is queued or in flight."""
         record = self.latest_run(key)
-        return record is not None and self._reap_if_orphaned(record.dagster_run).status in ACTIVE
+        if record is None:
+            return False
+        return reap_if_orphaned(self.instance, record.dagster_run).status in ACTIVE
 
     def get_job_status(self, key: str) -> NarrationJob:
         """The job's state now; ``NarrationNotFoundError`` for an unknown id."""
@@ -177,7 +179,7 @@ class NarrationJobs:
         job = NarrationJob(key, NarrationStatus.PENDING, request.voice, request.speed,
                            request.provider, len(request.text), request.created_at)
         record = self.latest_run(key)
-        run = None if record is None else self._reap_if_orphaned(record.dagster_run)
+        run = None if record is None else reap_if_orphaned(self.instance, record.dagster_run)
         # Asked for again after its last run ended: waiting for a new run, not failed.
         rerequested = record is not None and (
             request.requested_at > record.create_timestamp.timestamp())
@@ -238,9 +240,6 @@ class NarrationJobs:
     def reap_orphaned_runs(self) -> int:
         """Fail in-flight narration runs whose process is gone (see automation)."""
         return reap_orphaned_runs(self.instance)
-
-    def _reap_if_orphaned(self, run: dg.DagsterRun) -> dg.DagsterRun:
-        return reap_if_orphaned(self.instance, run)
 
     def get_audio_file_path(self, key: str) -> Path:
         """The MP3 of a completed narration (``NarrationNotCompletedError`` otherwise)."""
