@@ -128,7 +128,13 @@ class RuntimeSettings:
     max_pending_media_jobs: int = 3
     """Queued runs beyond which ``POST /api/jobs`` answers 429."""
     max_finished_jobs: int = 200
-    """Finished runs kept in the Dagster instance (older ones are deleted)."""
+    """Finished jobs the API keeps in memory (Dagster's run history is never cut by it)."""
+    run_retention_days: float = 0.0
+    """Delete finished runs older than this many days (0 keeps every run); a run that made a
+    partition's latest materialization is always kept, so lineage stays whole."""
+    inbox_settle_s: float = 10.0
+    """An inbox file is taken once it has not been written to for this long (a copy still
+    in progress is left alone)."""
     api_token: str | None = None
     """Bearer token the API requires when set (``MEDIA_PIPELINE_API_TOKEN``)."""
     max_upload_mb: int = 2048
@@ -199,6 +205,8 @@ def runtime_settings_from_env(
         reprocess_cron=env.get(ENV_PREFIX + "REPROCESS_CRON") or base.reprocess_cron,
         reprocess_max_queued=num("REPROCESS_MAX_QUEUED", base.reprocess_max_queued),
         cancel_grace_s=num("CANCEL_GRACE_S", base.cancel_grace_s),
+        run_retention_days=num("RUN_RETENTION_DAYS", base.run_retention_days),
+        inbox_settle_s=num("INBOX_SETTLE_S", base.inbox_settle_s),
         dagster_postgres_url=env.get(POSTGRES_URL_ENV) or None,
     )
 
