@@ -56,15 +56,6 @@ def beats_from_envelope(env: np.ndarray, rate: int = RATE) -> BeatGrid:
     return BeatGrid(bpm, tuple(round(float(t) * 1000) for t in np.atleast_1d(beats)))
 
 
-def track_beats(samples: np.ndarray, rate: int = RATE) -> BeatGrid:
-    """Tempo and beats of mono ``samples`` at ``rate`` (resampled to 22.05 kHz if needed)."""
-    if rate != RATE:
-        import librosa
-
-        samples = librosa.resample(samples.astype(np.float32), orig_sr=rate, target_sr=RATE)
-    return beats_from_envelope(onset_envelope(samples))
-
-
 def beats_of_file(path: Path) -> BeatGrid:
     """Tempo and beats of the file at ``path`` (any ffmpeg-readable media), bounded memory."""
     from media_pipeline.audio.separation import stream_pcm

@@ -203,11 +203,6 @@ class CutMap:
         return src_start + offset
 
 
-def remap_to_source_time(cut_ms: int, cut_map: CutMap, is_end: bool = False) -> int:
-    """Source-timeline ms for a time measured on the concatenated speech audio."""
-    return cut_map.to_source_ms(cut_ms, is_end=is_end)
-
-
 def cut_speech(samples: np.ndarray, sample_rate: int, regions: list[SpeechRegion]) -> np.ndarray:
     """Concatenate the samples of ``regions`` (the audio the cut map describes)."""
     if not regions:

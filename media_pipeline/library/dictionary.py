@@ -106,8 +106,3 @@ def media_dictionary_digest(library: Library, key: str | None) -> str:
     """
     return dictionary_digest([e for e in cached_entries(library)
                               if e.scope in (LIBRARY_SCOPE, key)])
-
-
-def library_dictionary_digest(library: Library) -> str:
-    """:func:`dictionary_digest` of every entry of every scope."""
-    return dictionary_digest(cached_entries(library))

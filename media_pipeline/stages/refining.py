@@ -26,7 +26,7 @@ from media_pipeline.subtitles.rules import check_cues
 from media_pipeline.text.cleanup import CleanupOptions, clean_words, rejoin_split_words
 from media_pipeline.text.correction import CorrectionSettings, Edit, correct_cues
 from media_pipeline.text.dictionary import DictionaryEntry
-from media_pipeline.text.edit_log import Change, CleanupResult, revert, revert_each
+from media_pipeline.text.edit_log import Change, revert_each
 from media_pipeline.text.linebreak import break_lines
 from media_pipeline.text.profiles import CUSTOM_FIELDS, SegmentationProfile, get_profile
 from media_pipeline.text.segmentation import segment_words
@@ -130,21 +130,6 @@ def cues_step(transcript_file: Path, settings: PipelineSettings,
         "empty": not cues, **music_info,
     }
     return {"cues": "cues.json", "cleanup": "cleanup.json"}, info
-
-
-def load_cleanup(path: Path) -> CleanupResult:
-    """The cleaned words and change log stored by :func:`cues_step`."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    words = tuple(Word(t, int(s), int(e), float(p)) for t, s, e, p in data["words"])
-    return CleanupResult(words, tuple(Change.from_record(r) for r in data["changes"]))
-
-
-def reverted_words(cleanup_file: Path, change_indices: Sequence[int] | None = None) -> list[Word]:
-    """Words with the chosen cleanup changes (positions in the log; default all) undone."""
-    result = load_cleanup(cleanup_file)
-    chosen = (list(result.changes) if change_indices is None
-              else [result.changes[i] for i in change_indices])
-    return list(revert(result, chosen).words)
 
 
 def correction_settings_for(settings: PipelineSettings, language: str | None) -> CorrectionSettings:

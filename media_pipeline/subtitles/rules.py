@@ -95,14 +95,6 @@ def check_cues(cues: Sequence[Cue], limits: RuleLimits) -> dict[str, list[Violat
     return out
 
 
-def share_meeting(cues: Sequence[Cue], limits: RuleLimits) -> float:
-    """The share (0..1) of cues that break no rule; 1.0 for an empty list."""
-    if not cues:
-        return 1.0
-    bad = {v.index for found in check_cues(cues, limits).values() for v in found}
-    return 1 - len(bad) / len(cues)
-
-
 def cues_from_file(path: Path) -> list[Cue]:
     """Cues as a player sees them in an exported SRT/VTT/ASS file (read with pysubs2)."""
     import pysubs2

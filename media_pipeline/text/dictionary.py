@@ -50,20 +50,6 @@ class DictionaryEntry:
             "scope": self.scope,
         }
 
-    @classmethod
-    def from_dict(cls, row: dict[str, object]) -> "DictionaryEntry":
-        """Inverse of :meth:`to_dict`; missing optional keys take their defaults."""
-        mode = str(row.get("mode", "word"))
-        if mode not in ("exact", "word"):
-            raise ConfigurationError(f"unknown dictionary mode {mode!r}")
-        return cls(
-            find=str(row["find"]),
-            replace=str(row.get("replace", "")),
-            mode="exact" if mode == "exact" else "word",
-            case_sensitive=bool(row.get("case_sensitive", False)),
-            scope=str(row.get("scope", LIBRARY_SCOPE)),
-        )
-
     def same_rule(self, other: "DictionaryEntry") -> bool:
         """True when both entries look for the same text (case-folded if both ignore case)."""
         if self.case_sensitive or other.case_sensitive:

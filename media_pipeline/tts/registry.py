@@ -33,9 +33,5 @@ class ProviderRegistry:
         """Capabilities of the provider called ``name``."""
         return self.get(name).capabilities
 
-    def all_capabilities(self) -> dict[str, ProviderCapabilities]:
-        """Capabilities of every registered provider, by name."""
-        return {name: self._providers[name].capabilities for name in self.names()}
-
     def __contains__(self, name: object) -> bool:
         return name in self._providers

@@ -11,15 +11,6 @@ from media_pipeline.tts.providers.base import TimedSentence, TimedWord
 OVERSHOOT_TOLERANCE_MS = 100
 
 
-def offsets_from_durations(durations_ms: Sequence[int]) -> list[int]:
-    """Start of each chunk when chunks are played back to back."""
-    offsets, total = [], 0
-    for duration in durations_ms:
-        offsets.append(total)
-        total += duration
-    return offsets
-
-
 def estimate_word_timings(text: str, duration_ms: int) -> list[TimedWord]:
     """Words of ``text`` spread over ``duration_ms`` in proportion to their characters."""
     whole = Chunk(0, text, 0)
@@ -121,8 +112,3 @@ class TimingNormalizer:
             TimedSentence(s.text, *_span_times(s, chunks, offsets_ms, durations_ms), s.offset)
             for s in sentence_spans(text)
         ]
-
-    def estimate_total(self, text: str, total_duration_ms: int) -> list[TimedSentence]:
-        """Sentence timings over the whole text when per-chunk durations are unknown."""
-        whole = Chunk(0, text, 0)
-        return self.estimate_sentence_timings(text, [whole], [0], [total_duration_ms])

@@ -52,12 +52,25 @@ def test_cues_step_cleans_times_and_segments(transcript: Path, tmp_path: Path) -
     assert info["rule_violations"] == {} and info["profile"] == "netflix-en"
     assert not any(check_cues(cues, refine.profile_for(PipelineSettings()).limits).values())
     # Every change is kept and can be undone: back to the words as transcribed.
-    original = refine.reverted_words(out / files["cleanup"])
-    assert " ".join(w.text for w in original).startswith("L'accident a eu lieu près de Kowlun.")
-    assert "Thanks for watching!" in " ".join(w.text for w in original)
-    last = len(info["cleanup_examples"]) - 1  # the dictionary runs last
-    only_dictionary = refine.reverted_words(out / files["cleanup"], [last])
-    assert "Kowlun." in " ".join(w.text for w in only_dictionary)
+    saved = json.loads((out / files["cleanup"]).read_text(encoding="utf-8"))
+    ids = [c["id"] for c in saved["changes"]]
+    assert ids == [c["id"] for c in info["cleanup_examples"]] and len(set(ids)) == 5
+    undo_all = tmp_path / "undo_all"
+    files, info = refine.cues_step(transcript, PipelineSettings(), dictionary, undo_all,
+                                   undo_changes=set(ids))
+    original = " ".join(c.text for c in read_cues(undo_all / files["cues"]))
+    assert original.startswith("L'accident a eu lieu près de Kowlun.")
+    assert "Thanks for watching!" in original and "“don’t go”" in original
+    assert info["cleanup_undone"] == 5 and info["cleanup_undo_refused"] == []
+    last = saved["changes"][-1]  # the dictionary runs last
+    assert last["kind"] == "dictionary"
+    undo_one = tmp_path / "undo_one"
+    files, info = refine.cues_step(transcript, PipelineSettings(), dictionary, undo_one,
+                                   undo_changes={last["id"]})
+    text = " ".join(c.text for c in read_cues(undo_one / files["cues"]))
+    assert text == "L'accident a eu lieu près de Kowlun. He said \"don't go\". la la la."
+    undone = json.loads((undo_one / files["cleanup"]).read_text(encoding="utf-8"))["undone"]
+    assert [c["id"] for c in undone] == [last["id"]] and info["cleanup_changes"] == 4
 
 
 def test_quote_style_follows_the_profile_unless_set(transcript: Path, tmp_path: Path) -> None:

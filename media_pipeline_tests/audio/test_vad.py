@@ -11,7 +11,6 @@ from media_pipeline.audio.vad import (
     cut_speech,
     frame_decisions,
     regions_from_decisions,
-    remap_to_source_time,
     speech_regions,
 )
 from media_pipeline_tests.conftest import make_tone_file
@@ -49,13 +48,13 @@ def test_cut_map_round_trips_and_is_monotonic() -> None:
         assert cut.total_ms == sum(r.duration_ms for r in regions)
         previous = -1
         for ms in range(0, cut.total_ms, 37):
-            src = remap_to_source_time(ms, cut)
+            src = cut.to_source_ms(ms)
             assert src >= previous  # never goes back in time
             assert any(r.start_ms <= src <= r.end_ms for r in regions)  # lands inside speech
             previous = src
         for r, (cut_start, src_start, length) in zip(regions, cut.pieces, strict=True):
-            assert remap_to_source_time(cut_start, cut) == r.start_ms == src_start
-            assert remap_to_source_time(cut_start + length, cut, is_end=True) == r.end_ms
+            assert cut.to_source_ms(cut_start) == r.start_ms == src_start
+            assert cut.to_source_ms(cut_start + length, is_end=True) == r.end_ms
 
 
 def test_cut_speech_length_matches_the_map() -> None:

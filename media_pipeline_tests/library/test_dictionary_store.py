@@ -9,7 +9,7 @@ from media_pipeline.library.db import Library
 from media_pipeline.library.dictionary import (
     DictionaryStore,
     dictionary_digest,
-    library_dictionary_digest,
+    media_dictionary_digest,
 )
 from media_pipeline.text.dictionary import DictionaryEntry
 
@@ -39,15 +39,19 @@ def test_entries_per_library_and_per_media(store: DictionaryStore) -> None:
 
 
 def test_digest_changes_with_entries_and_is_cached(store: DictionaryStore) -> None:
-    assert library_dictionary_digest(store.library) == ""
-    store.library.register("k", "n", "p")
-    assert library_dictionary_digest(store.library) == ""
+    library = store.library
+    assert media_dictionary_digest(library, "k") == ""  # no database yet
+    library.register("k", "n", "p")
+    assert media_dictionary_digest(library, "k") == ""
     store.add(DictionaryEntry("a", "b"))
-    first = library_dictionary_digest(store.library)
-    assert first and first == library_dictionary_digest(store.library)
+    first = media_dictionary_digest(library, "k")
+    assert first and first == media_dictionary_digest(library, "k")
+    assert media_dictionary_digest(library, None) == first  # library-wide entries only
     store.add(DictionaryEntry("c", "d", scope="k"))
-    second = library_dictionary_digest(store.library)
+    second = media_dictionary_digest(library, "k")  # the cache sees the new entry
     assert second not in ("", first)
+    assert media_dictionary_digest(library, "other") == first  # k's entry is not other's
+    assert media_dictionary_digest(library, None) == first
     assert dictionary_digest(list(reversed(store.entries()))) == second  # order-free
 
 

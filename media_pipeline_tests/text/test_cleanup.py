@@ -1,6 +1,10 @@
+from pathlib import Path
+
 import pytest
 
-from media_pipeline.errors import ConfigurationError, MediaPipelineError
+from media_pipeline.errors import ConfigurationError
+from media_pipeline.library.db import Library
+from media_pipeline.library.dictionary import DictionaryStore
 from media_pipeline.subtitles.model import Word
 from media_pipeline.text.cleanup import (
     LIBRARY_SCOPE,
@@ -208,14 +212,19 @@ def test_invalid_entries_are_refused() -> None:
         DictionaryEntry("", "x")
     with pytest.raises(ConfigurationError):
         DictionaryEntry("a", "b", mode="fuzzy")  # type: ignore[arg-type]
-    with pytest.raises(MediaPipelineError):
-        DictionaryEntry.from_dict({"find": "a", "mode": "regex"})
+    with pytest.raises(ConfigurationError):
+        DictionaryEntry("a", "b", scope="")
 
 
-def test_entries_round_trip_through_dicts() -> None:
-    entry = DictionaryEntry("gonna", "going to", "word", True, "0123456789abcdef")
-    assert DictionaryEntry.from_dict(entry.to_dict()) == entry
-    assert DictionaryEntry.from_dict({"find": "a"}) == DictionaryEntry("a", "")
+def test_entries_round_trip_through_the_library(tmp_path: Path) -> None:
+    store = DictionaryStore(Library(tmp_path / "library.duckdb"))
+    entries = [DictionaryEntry("gonna", "going to", "exact", True, "0123456789abcdef"),
+               DictionaryEntry("a", "")]
+    for entry in entries:
+        store.add(entry)
+    assert set(store.entries()) == set(entries)
+    assert entries[0].to_dict() == {"find": "gonna", "replace": "going to", "mode": "exact",
+                                    "case_sensitive": True, "scope": "0123456789abcdef"}
 
 
 def test_media_entries_override_library_entries_for_the_same_find() -> None:

@@ -2,6 +2,10 @@ from pathlib import Path
 
 import pytest
 
+from media_pipeline.errors import ConfigurationError
+from media_pipeline.resources.narration import provider_config
+from media_pipeline.resources.tts_providers import build_provider
+from media_pipeline.settings import NarrationSettings
 from media_pipeline.tts.errors import ProviderAuthError, ProviderError, ProviderRateLimitError
 from media_pipeline.tts.manager import synthesize_narration
 from media_pipeline.tts.providers.http_speech import ElevenLabsProvider
@@ -118,10 +122,13 @@ def test_unreachable_server() -> None:
     assert info.value.user_message == "Could not reach the speech provider"
 
 
-def test_from_env() -> None:
-    assert ElevenLabsProvider.from_env({}) is None
-    provider = ElevenLabsProvider.from_env({"ELEVENLABS_API_KEY": KEY, "ELEVENLABS_VOICES": "a, b"})
-    assert provider is not None
+def test_built_from_the_narration_settings() -> None:
+    settings = NarrationSettings(elevenlabs_voices="a, b")
+    with pytest.raises(ConfigurationError, match="set ELEVENLABS_API_KEY"):
+        build_provider("elevenlabs", provider_config(settings, api_key=""))
+    provider = build_provider("elevenlabs", provider_config(settings, api_key=KEY))
+    assert isinstance(provider, ElevenLabsProvider)
     assert provider.capabilities.voices == ("a", "b")
+    provider.close()
     with pytest.raises(ValueError):
         ElevenLabsProvider("http://x", KEY, output_format="mp3_44100_128")

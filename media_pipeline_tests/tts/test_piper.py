@@ -12,6 +12,7 @@ from media_pipeline.tts.manager import NarrationResult, synthesize_narration
 from media_pipeline.tts.providers.piper import (
     DEFAULT_VOICE,
     PiperProvider,
+    _has_alignments,
     bundled_voices,
     load_voice,
 )
@@ -106,10 +107,11 @@ def test_voice_is_loaded_once_and_timing_source(provider: PiperProvider) -> None
     try:
         import onnx  # noqa: F401
 
-        expected = "phoneme_alignments"
+        expected = True  # phoneme alignments
     except ImportError:
-        expected = "phoneme_counts"
-    assert provider.timing_source() == expected
+        expected = False  # phoneme counts
+    # What synthesize asks of the voice it loads to pick its word-timing source.
+    assert _has_alignments(load_voice(files)) is expected
     caps = provider.capabilities
     assert caps.sample_rate == 22050 and caps.voices == (DEFAULT_VOICE,)
     with pytest.raises(NarrationInputError):
@@ -120,7 +122,7 @@ def test_voice_is_loaded_once_and_timing_source(provider: PiperProvider) -> None
 
 def test_without_alignments_words_are_still_complete() -> None:
     provider = PiperProvider(use_alignments=False)
-    assert provider.timing_source() == "phoneme_counts"
+    assert not _has_alignments(load_voice(bundled_voices()[DEFAULT_VOICE], False))
     text = "Counting phonemes still gives every word a place."
     result = provider.synthesize(text, DEFAULT_VOICE, 1.0)
     assert result.words is not None

@@ -17,9 +17,9 @@ def test_register_get_and_capabilities() -> None:
     assert registry.names() == ["elevenlabs", "fake"]
     assert "fake" in registry and "nope" not in registry
     assert registry.capabilities("fake").max_chunk_chars == 123
-    caps = registry.all_capabilities()
-    assert caps["elevenlabs"].sample_rate == 22050
-    assert (caps["elevenlabs"].min_speed, caps["elevenlabs"].max_speed) == (0.7, 1.2)
+    remote_caps = registry.capabilities("elevenlabs")
+    assert remote_caps.sample_rate == 22050
+    assert (remote_caps.min_speed, remote_caps.max_speed) == (0.7, 1.2)
 
 
 def test_unknown_name_lists_known_ones() -> None:

@@ -3,11 +3,7 @@ import pytest
 from media_pipeline.tts.chunker import Chunk
 from media_pipeline.tts.errors import TimingMergeError
 from media_pipeline.tts.providers.base import TimedSentence, TimedWord
-from media_pipeline.tts.timing import (
-    TimingNormalizer,
-    estimate_word_timings,
-    offsets_from_durations,
-)
+from media_pipeline.tts.timing import TimingNormalizer, estimate_word_timings
 
 TEXT = "Hello there. General Kenobi! You are a bold one."
 CHUNKS = [Chunk(0, "Hello there. General Kenobi!", 0), Chunk(1, "You are a bold one.", 29)]
@@ -30,10 +26,6 @@ def words_chunk1() -> list[TimedWord]:
         TimedWord("bold", 420, 700),
         TimedWord("one.", 720, 1020),  # 20 ms past the chunk: clamped, not fatal
     ]
-
-
-def test_offsets_from_durations() -> None:
-    assert offsets_from_durations([2000, 1000, 500]) == [0, 2000, 3000]
 
 
 def test_merge_shifts_time_and_text_offsets() -> None:
@@ -95,7 +87,8 @@ def test_estimated_sentence_split_across_chunks() -> None:
     chunks = [Chunk(0, "one two", 0), Chunk(1, "three four", 8)]
     sentences = TimingNormalizer().estimate_sentence_timings(text, chunks, [0, 700], [700, 1000])
     assert sentences == [TimedSentence(text, 0, 1700, 0)]
-    assert TimingNormalizer().estimate_total(text, 1800) == [TimedSentence(text, 0, 1800, 0)]
+    one_chunk = TimingNormalizer().estimate_sentence_timings(text, [Chunk(0, text, 0)], [0], [1800])
+    assert one_chunk == [TimedSentence(text, 0, 1800, 0)]
 
 
 def test_estimate_word_timings() -> None:

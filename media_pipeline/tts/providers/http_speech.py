@@ -4,13 +4,13 @@
 key in ``xi-api-key`` returns ``{"audio_base64", "alignment": {"characters",
 "character_start_times_seconds", "character_end_times_seconds"}}``. Raw PCM is asked for so the
 stitcher sees exact sample counts; the character alignment becomes word timings.
-Nothing here reads the environment except ``from_env``, which is given the mapping to read.
+Nothing here reads the environment: the key and settings are passed in
+(``resources/tts_providers.build_provider``).
 """
 
 import base64
 import binascii
 import re
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -26,7 +26,6 @@ from media_pipeline.tts.errors import (
 from media_pipeline.tts.providers.base import ProviderCapabilities, SynthesisResult, TimedWord
 from media_pipeline.tts.wavio import pcm_to_wav
 
-DEFAULT_BASE_URL = "https://api.elevenlabs.io"
 _PCM_FORMAT = re.compile(r"pcm_(\d+)")
 
 
@@ -76,21 +75,6 @@ class ElevenLabsProvider:
         self._max_chunk_chars = max_chunk_chars
         self._voices = voices
         self._client = httpx.Client(timeout=httpx.Timeout(timeout_s))
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "ElevenLabsProvider | None":
-        """Build from ``ELEVENLABS_API_KEY`` (None when unset) and optional ``ELEVENLABS_BASE_URL``,
-        ``ELEVENLABS_MODEL_ID``, ``ELEVENLABS_VOICES`` (comma-separated voice ids)."""
-        api_key = env.get("ELEVENLABS_API_KEY", "")
-        if not api_key:
-            return None
-        voices = tuple(v.strip() for v in env.get("ELEVENLABS_VOICES", "").split(",") if v.strip())
-        return cls(
-            env.get("ELEVENLABS_BASE_URL", DEFAULT_BASE_URL),
-            api_key,
-            model_id=env.get("ELEVENLABS_MODEL_ID", "eleven_multilingual_v2"),
-            voices=voices,
-        )
 
     @property
     def name(self) -> str:

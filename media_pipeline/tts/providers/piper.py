@@ -12,7 +12,7 @@ Word timings — what piper-tts 1.8 really offers, in order of preference:
    ``get_phonemes`` (clause phoneme strings), no synthesis callbacks.
 
 Either way, phoneme words (split at spaces) are mapped to written words with
-``word_align.align_words``. ``PiperProvider.timing_source`` says which source a voice uses.
+``word_align.align_words``.
 """
 
 import functools
@@ -165,11 +165,6 @@ class PiperProvider:
             min_speed=0.5,
             max_speed=2.0,
         )
-
-    def timing_source(self, voice: str = DEFAULT_VOICE) -> str:
-        """``"phoneme_alignments"`` or ``"phoneme_counts"`` for this voice (loads it)."""
-        loaded = load_voice(self._files(voice), self._use_alignments)
-        return "phoneme_alignments" if _has_alignments(loaded) else "phoneme_counts"
 
     def _files(self, voice: str) -> PiperVoiceFiles:
         try:
