@@ -57,19 +57,29 @@ def get_runtime(request: Request) -> RuntimeSettings:
     return get_state(request).runtime
 
 
-
 def get_library(request: Request) -> Library:
     return get_state(request).library
 
 
+#: The one route that may carry its token as ``?access_token=``: browsers' EventSource
+#: cannot set headers. Anywhere else a token in the URL would end up in access logs, proxy
+#: logs and browser history, so it is not accepted.
+QUERY_TOKEN_ROUTES = frozenset({("GET", "/api/events")})
 
+
+def _query_token_allowed(request: Request) -> bool:
+    route = request.scope.get("route")  # FastAPI sets it once the route matched
+    path = getattr(route, "path", None)
+    if path is None:  # before routing (a middleware asking): the path itself
+        path = request.url.path.rstrip("/")
+    return (request.method, path) in QUERY_TOKEN_ROUTES
 
 
 def require_token(request: Request) -> None:
     """401 unless the request carries the configured bearer token (when one is set).
 
-    The token is read from ``Authorization: Bearer <token>``, or from the ``access_token``
-    query parameter (for EventSource clients, which cannot set headers).
+    The token is read from ``Authorization: Bearer <token>``; only on the event stream
+    (``GET /api/events``) may it come as the ``access_token`` query parameter instead.
     """
     expected = get_runtime(request).api_token
     if not expected:
@@ -77,7 +87,8 @@ def require_token(request: Request) -> None:
     header = request.headers.get("authorization", "")
     scheme, _, given = header.partition(" ")
     if scheme.lower() != "bearer":
-        given = request.query_params.get("access_token", "")
+        given = (request.query_params.get("access_token", "")
+                 if _query_token_allowed(request) else "")
     if not given or not hmac.compare_digest(given.strip().encode(), expected.encode()):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or wrong bearer token",
                             headers={"WWW-Authenticate": "Bearer"})

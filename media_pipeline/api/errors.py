@@ -2,9 +2,18 @@
 
 Endpoints let :class:`MediaPipelineError` propagate; the app's handler answers with the
 status below and the error's ``user_message`` (already safe to show) as ``detail``.
+
+A request that fails validation is answered 422 with one short line naming the field and
+the problem (:func:`validation_message`), never the value sent: FastAPI's own answer
+echoes the whole input, so a 50 MB body got a 52 MB answer, and a NaN in it made the
+answer itself fail (500).
 """
 
+from collections.abc import Sequence
+from typing import Any
+
 from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from media_pipeline.errors import (
@@ -58,9 +67,50 @@ async def media_pipeline_error_handler(request: Request, exc: Exception) -> JSON
     """The app's answer to any :class:`MediaPipelineError` an endpoint lets through."""
     assert isinstance(exc, MediaPipelineError)
     code, headers = status_of(exc)
-    return JSONResponse({"detail": exc.user_message}, status_code=code, headers=headers)
+    return JSONResponse({"detail": capped(exc.user_message)}, status_code=code,
+                        headers=headers)
+
+
+MAX_DETAIL_CHARS = 300
+_SOURCES = ("body", "query", "path", "header", "cookie")
+
+
+def capped(text: str) -> str:
+    """``text`` cut to :data:`MAX_DETAIL_CHARS` (an error may quote what the client sent,
+    such as a list of unknown ids; the answer stays short whatever was sent)."""
+    return text if len(text) <= MAX_DETAIL_CHARS else text[:MAX_DETAIL_CHARS - 1] + "\u2026"
+
+
+def _printable(text: str, limit: int) -> str:
+    return "".join(ch if ch.isprintable() else "?" for ch in text[:limit])
+
+
+def validation_message(errors: Sequence[Any]) -> str:
+    """One line for a failed validation: ``field: problem`` of the first error (and how many
+    more), at most :data:`MAX_DETAIL_CHARS` characters. Pydantic's ``msg`` describes what was
+    expected, not what was sent; the location parts are capped (a key may come from the
+    client)."""
+    if not errors:
+        return "invalid request"
+    first = errors[0] if isinstance(errors[0], dict) else {}
+    loc = [str(part) for part in first.get("loc", ())]
+    if len(loc) > 1 and loc[0] in _SOURCES:
+        loc = loc[1:]
+    where = ".".join(_printable(part, 40) for part in loc[:6])
+    problem = _printable(str(first.get("msg", "invalid value")), 160)
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return capped(f"{where}: {problem}{more}" if where else f"{problem}{more}")
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """422 with :func:`validation_message`, never the input (see the module's doc)."""
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": validation_message(exc.errors())},
+                        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
 def install_error_handler(app: FastAPI) -> None:
-    """Answer every :class:`MediaPipelineError` of ``app``'s endpoints with :func:`status_of`."""
+    """Answer every :class:`MediaPipelineError` of ``app``'s endpoints with :func:`status_of`,
+    and every request that fails validation with :func:`validation_error_handler`."""
     app.add_exception_handler(MediaPipelineError, media_pipeline_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)

@@ -1,7 +1,8 @@
 """``/api/jobs``: create (upload or library path), list, read, download, cancel, edit,
 review and revert cleanup."""
 
-import json
+import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,12 +29,14 @@ from media_pipeline.api.uploads import (
     resolve_library_path,
     save_upload,
 )
-from media_pipeline.jobs.model import API_SETTING_TYPES, Job, JobOptions, valid_job_id
+from media_pipeline.api.validation import JSONRoute, parse_json
+from media_pipeline.jobs.model import API_SETTING_TYPES, Job, JobOptions, JobState, valid_job_id
 from media_pipeline.jobs.service import Created
 from media_pipeline.library.edits import EditState
 from media_pipeline.store.paths import DataRoot
 
-router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+# JSONRoute: bodies with NaN, Infinity or deep nesting are a 4xx, not a 500.
+router = APIRouter(prefix="/api/jobs", tags=["jobs"], route_class=JSONRoute)
 State = Annotated[AppState, Depends(get_state)]
 
 MEDIA_TYPES = {"srt": "application/x-subrip", "vtt": "text/vtt", "ass": "text/x-ssa",
@@ -66,8 +69,8 @@ _CREATE_BODY = {
 
 
 def _job(state: AppState, job_id: str) -> Job:
-    if not valid_job_id(job_id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id}")
+    if not valid_job_id(job_id):  # not echoed: it can be anything the URL holds
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such job")
     job = state.jobs.get(job_id)
     if job is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id}")
@@ -106,6 +109,21 @@ def _json_error(exc: ValueError) -> str:
     return "send multipart 'file', or JSON {\"path\": …}"
 
 
+def _job_from_path(raw: bytes) -> JobFromPath:
+    """A JSON ``{"path": …}`` body; 422 (or 400 for deep nesting) when it is not one."""
+    try:
+        data = parse_json(raw or b"{}")
+    except HTTPException as exc:
+        if exc.status_code != status.HTTP_422_UNPROCESSABLE_CONTENT:
+            raise
+        raise HTTPException(exc.status_code, "send multipart 'file', or JSON {\"path\": …}; "
+                            f"{exc.detail}") from None
+    try:
+        return JobFromPath.model_validate(data)
+    except ValueError as exc:  # a ValidationError
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, _json_error(exc)) from None
+
+
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=JobOut,
              openapi_extra={"requestBody": _CREATE_BODY},
              responses={200: {"model": JobOut, "description": "The same content with the same "
@@ -141,11 +159,7 @@ async def create_job(request: Request, state: State) -> JSONResponse:
             name = (upload.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1]
             created = await run_in_threadpool(state.jobs.create, temp, name, options)
         else:
-            try:
-                body = JobFromPath.model_validate(json.loads(await request.body() or b"{}"))
-            except ValueError as exc:  # not JSON, or a ValidationError
-                raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                                    _json_error(exc)) from exc
+            body = _job_from_path(await request.body())
             root = library_root(state)
             path = resolve_library_path(body.path, root)
             options = body.to_options()
@@ -209,22 +223,72 @@ def _segments(edit: EditState, response: Response) -> list[dict[str, Any]]:
     return [s.to_json() for s in edit.segments]
 
 
+def _editable(state: AppState, job_id: str) -> Job:
+    """The job, for the segment routes.
+
+    A job whose latest run failed, after an earlier run made its cues, stays editable:
+    that run is usually the re-export after an edit, and undo is how the user gets out of
+    an edit that broke it. (The job service allows editing completed jobs only, so the job
+    is handed to it as completed; its cues are checked there as for any job.)
+    """
+    job = _job(state, job_id)
+    if job.state == JobState.FAILED and "corrected_cues" in job.fingerprints:
+        return replace(job, state=JobState.COMPLETED)
+    return job
+
+
+def media_duration_ms(state: AppState, job: Job) -> int | None:
+    """How long the job's media is, in ms: the probe of its ``source_media`` (decoded, not
+    what a header claims), else its library row; None when neither is known."""
+    fp = job.fingerprints.get("source_media")
+    manifest = state.jobs.storage.artifacts.manifest(job.media_key, "source_media",
+                                                     fp) if fp else None
+    seconds = manifest["info"].get("duration_s") if manifest else None
+    if seconds is None:
+        row = state.library.get(job.media_key)
+        seconds = row.duration_s if row is not None else None
+    try:
+        value = float(seconds) if seconds is not None else math.nan
+    except (TypeError, ValueError):
+        return None
+    return round(value * 1000) if math.isfinite(value) and value > 0 else None
+
+
+def check_times(changes: dict[str, Any], duration_ms: int | None) -> None:
+    """422 unless the edit's times lie within the media (0 <= start < end <= duration)."""
+    if duration_ms is None:
+        return  # the edit store still holds times within what the formats can write
+    start, end = changes.get("start_ms"), changes.get("end_ms")
+    if start is not None and start >= duration_ms:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"start_ms must be before the end of the media ({duration_ms} ms)")
+    if end is not None and end > duration_ms:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"end_ms must be at most the media's duration ({duration_ms} ms)")
+
+
 @router.get("/{job_id}/segments", response_model=list[SegmentOut], responses=ERRORS)
 def get_segments(job_id: str, state: State, response: Response) -> list[dict[str, Any]]:
     """The job's cues with edits applied (headers: X-Undo-Depth, X-Redo-Depth)."""
-    return _segments(state.jobs.segments(_job(state, job_id)), response)
+    return _segments(state.jobs.segments(_editable(state, job_id)), response)
 
 
 @router.patch("/{job_id}/segments/{segment_id}", response_model=SegmentOut,
               responses={**ERRORS, 422: {"model": ErrorOut}})
 def patch_segment(job_id: str, segment_id: int, patch: SegmentPatch, state: State,
                   response: Response) -> dict[str, Any]:
-    """Change a segment's text and/or times; the subtitle files are exported again."""
+    """Change a segment's text and/or times; the subtitle files are exported again.
+
+    Times are whole milliseconds with 0 <= start_ms < end_ms <= the media's duration; text
+    may hold line breaks and tabs, no other control character. Anything else is a 422.
+    """
     changes = patch.model_dump(exclude_none=True)
     if not changes:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             "send at least one of text, start_ms, end_ms")
-    edit = state.jobs.edit(_job(state, job_id), segment_id, **changes)
+    job = _editable(state, job_id)
+    check_times(changes, media_duration_ms(state, job))
+    edit = state.jobs.edit(job, segment_id, **changes)
     _segments(edit, response)
     return edit.segments[segment_id - 1].to_json()
 
@@ -232,13 +296,13 @@ def patch_segment(job_id: str, segment_id: int, patch: SegmentPatch, state: Stat
 @router.post("/{job_id}/undo", response_model=list[SegmentOut], responses=ERRORS)
 def undo(job_id: str, state: State, response: Response) -> list[dict[str, Any]]:
     """Undo the last edit (at most 50 are kept); 409 when there is nothing to undo."""
-    return _segments(state.jobs.undo(_job(state, job_id)), response)
+    return _segments(state.jobs.undo(_editable(state, job_id)), response)
 
 
 @router.post("/{job_id}/redo", response_model=list[SegmentOut], responses=ERRORS)
 def redo(job_id: str, state: State, response: Response) -> list[dict[str, Any]]:
     """Redo the last undone edit (a new edit clears them); 409 when there is none."""
-    return _segments(state.jobs.redo(_job(state, job_id)), response)
+    return _segments(state.jobs.redo(_editable(state, job_id)), response)
 
 
 @router.get("/{job_id}/cleanup", response_model=list[CleanupChangeOut], responses=ERRORS)

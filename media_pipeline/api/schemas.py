@@ -1,10 +1,18 @@
 """The API's JSON shapes (they document themselves in the OpenAPI schema)."""
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    create_model,
+    field_validator,
+)
 
 from media_pipeline.jobs.model import OPTION_NAMES, JobOptions
+from media_pipeline.library.edits import MAX_TEXT_CHARS, MAX_TIME_MS, text_problem
 from media_pipeline.settings import setting_specs
 
 
@@ -38,6 +46,10 @@ class JobOptionsBase(BaseModel):
     The defaults shown are the built-in ones; a server may set others
     (``MEDIA_PIPELINE_<NAME>`` variables).
     """
+
+    # A form field "nan" or "inf" would otherwise become a float option (JSON bodies never
+    # get that far: api/validation.py refuses NaN and Infinity).
+    model_config = ConfigDict(allow_inf_nan=False)
 
     def to_options(self) -> JobOptions:
         """The options given, as the job service takes them."""
@@ -76,9 +88,21 @@ class SegmentOut(BaseModel):
 
 
 class SegmentPatch(BaseModel):
-    start_ms: int | None = Field(None, ge=0)
-    end_ms: int | None = Field(None, ge=1)
-    text: str | None = Field(None, min_length=1, max_length=1000)
+    """A segment edit: what is left out stays. Times are whole milliseconds within the
+    media's duration (the endpoint checks that bound); text may hold line breaks (\\n) and
+    tabs but no other control character."""
+
+    start_ms: int | None = Field(None, ge=0, le=MAX_TIME_MS)
+    end_ms: int | None = Field(None, ge=1, le=MAX_TIME_MS)
+    text: str | None = Field(None, min_length=1, max_length=MAX_TEXT_CHARS)
+
+    @field_validator("text")
+    @classmethod
+    def _no_control_characters(cls, text: str | None) -> str | None:
+        problem = text_problem(text) if text is not None else None
+        if problem is not None:
+            raise ValueError(problem)
+        return text
 
 
 class ErrorOut(BaseModel):
@@ -96,7 +120,11 @@ class CleanupChangeOut(BaseModel):
                                    "'to restore on next run' or 'revert refused: …'")
 
 
+ChangeId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+
 class CleanupSelection(BaseModel):
-    ids: list[str] = Field(default_factory=list, description="Change ids")
+    ids: list[ChangeId] = Field(default_factory=list, max_length=10_000,
+                                description="Change ids")
     all: bool = Field(False, description="Every change (of ``kind`` when given)")
-    kind: str | None = Field(None, description="With all: only this kind")
+    kind: str | None = Field(None, max_length=32, description="With all: only this kind")

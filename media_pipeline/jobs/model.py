@@ -8,6 +8,7 @@ the same options is always the same job.
 
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
@@ -76,6 +77,22 @@ _LANGUAGE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z]{2,4})?$")
 SEPARATION_MODES = ("off", "on", "auto")
 MAX_LYRICS_CHARS = 100_000
 
+#: The Whisper models a job may name: the bundled ones and faster-whisper's model names.
+#: Names only: the server resolves a path as a folder on its own disk, and the error for a
+#: folder that exists differs from one that does not, which would let any client map the
+#: server's directories. A model folder is for the server's own settings (and the CLI).
+WHISPER_MODEL_NAMES = (
+    "tiny.en", "tiny", "base.en", "base", "small.en", "small", "medium.en", "medium",
+    "large-v1", "large-v2", "large-v3", "large", "large-v3-turbo", "turbo",
+    "distil-small.en", "distil-medium.en", "distil-large-v2", "distil-large-v3",
+    "distil-large-v3.5")
+#: A Demucs bag name or signature (htdemucs, mdx_extra_q, 955717e8): no dots, no slashes,
+#: for the same reason (a .th/.yaml path would be looked up on the server's disk).
+_SEPARATION_MODEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+#: Whole-number options are counts, milliseconds and modes; anything wider is a mistake
+#: (and would overflow the native code some of them reach).
+INT_OPTION_RANGE = (-(2**31), 2**31 - 1)
+
 #: The settings an API client may choose per job (``api=True`` in settings.py), by type.
 API_SETTING_TYPES: dict[str, type] = {s.name: s.type for s in setting_specs() if s.api}
 #: Every job option: those settings, then ``lyrics`` (reference lyrics, not a setting).
@@ -129,20 +146,37 @@ class JobOptions:
         return dict(self._values)
 
     def validate(self) -> None:
-        """Raise ValueError with a user-facing message for an impossible option."""
+        """Raise ValueError with a user-facing message for an impossible option.
+
+        The message never depends on the server's file system: models are names from a
+        known set, not paths (see :data:`WHISPER_MODEL_NAMES`).
+        """
         for name, value in self._values.items():
-            kind = API_SETTING_TYPES.get(name, str)
-            numeric = kind is float and type(value) is int
-            if type(value) is not kind and not numeric:
-                raise ValueError(f"{name} must be {_TYPE_WORDS.get(kind, kind.__name__)}")
+            _check_type(name, value)
         if self.language and not _LANGUAGE.match(self.language):
             raise ValueError("language must be an ISO 639 code such as 'en' or 'pt-BR'")
         if self.separation is not None and self.separation not in SEPARATION_MODES:
             raise ValueError(f"separation must be one of {', '.join(SEPARATION_MODES)}")
         if self.lyrics is not None and len(self.lyrics) > MAX_LYRICS_CHARS:
             raise ValueError(f"lyrics are limited to {MAX_LYRICS_CHARS} characters")
-        if self.model is not None and not self.model.strip():
-            raise ValueError("model cannot be empty")
+        if self.model is not None and self.model not in WHISPER_MODEL_NAMES:
+            raise ValueError("model must be one of " + ", ".join(WHISPER_MODEL_NAMES))
+        if self.separation_model is not None and \
+                not _SEPARATION_MODEL.match(self.separation_model):
+            raise ValueError("separation_model must be a Demucs model name such as "
+                             "'htdemucs' (letters, digits, '_' and '-')")
+
+
+def _check_type(name: str, value: Any) -> None:
+    kind = API_SETTING_TYPES.get(name, str)
+    numeric = kind is float and type(value) is int
+    if type(value) is not kind and not numeric:
+        raise ValueError(f"{name} must be {_TYPE_WORDS.get(kind, kind.__name__)}")
+    if kind is float and not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number")
+    if kind is int and not INT_OPTION_RANGE[0] <= value <= INT_OPTION_RANGE[1]:
+        raise ValueError(f"{name} must be between {INT_OPTION_RANGE[0]} and "
+                         f"{INT_OPTION_RANGE[1]}")
 
 
 _TYPE_WORDS = {str: "text", int: "a whole number", float: "a number", bool: "true or false"}

@@ -10,7 +10,9 @@ conflict detection (retried) covers the rest.
 
 import hashlib
 import json
+import math
 import threading
+import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,10 +20,14 @@ from typing import Any, ClassVar, TypeVar
 
 from media_pipeline.errors import MediaPipelineError
 from media_pipeline.library.db import Library
-from media_pipeline.subtitles.model import Cue
+from media_pipeline.subtitles.model import Cue, display_line
+from media_pipeline.subtitles.timecode import MAX_TIMESTAMP_MS, cue_span
 
 MAX_UNDO = 50
 MAX_TEXT_CHARS = 1000
+#: The latest time an edit may give (99:59:59.999, what SRT and WebVTT can write); the API
+#: also holds edits within the media's own duration.
+MAX_TIME_MS = MAX_TIMESTAMP_MS
 
 EDIT_SCHEMA = """
 CREATE TABLE IF NOT EXISTS segment_edits (
@@ -88,15 +94,19 @@ def segments_from_cues(cues: list[Cue]) -> list[Segment]:
 
 
 def apply_change(segments: list[Segment], segment_id: int, *, text: str | None = None,
-                 start_ms: int | None = None, end_ms: int | None = None) -> list[Segment]:
-    """A new list with segment ``segment_id`` changed; raises EditError when invalid."""
+                 start_ms: float | None = None, end_ms: float | None = None) -> list[Segment]:
+    """A new list with segment ``segment_id`` changed; raises EditError when invalid.
+
+    Times must be whole milliseconds (``5.0`` is 5) with 0 <= start_ms < end_ms <=
+    :data:`MAX_TIME_MS`; text must pass :func:`text_problem`.
+    """
     index = segment_id - 1
     if not 0 <= index < len(segments):
-        raise EditError(f"no segment {segment_id} (there are {len(segments)})")
+        raise EditError(f"segment_id must be between 1 and {len(segments)}")
     old = segments[index]
     new_text = old.text if text is None else _clean_text(text)
-    start = old.start_ms if start_ms is None else int(start_ms)
-    end = old.end_ms if end_ms is None else int(end_ms)
+    start = old.start_ms if start_ms is None else whole_ms(start_ms, "start_ms")
+    end = old.end_ms if end_ms is None else whole_ms(end_ms, "end_ms")
     if start < 0 or end <= start:
         raise EditError("a segment needs 0 <= start_ms < end_ms")
     out = list(segments)
@@ -104,8 +114,45 @@ def apply_change(segments: list[Segment], segment_id: int, *, text: str | None =
     return out
 
 
+def whole_ms(value: float, name: str) -> int:
+    """``value`` as whole milliseconds within 0 .. MAX_TIME_MS, else EditError naming
+    ``name`` (not the value: it may be huge)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise EditError(f"{name} must be a whole number of milliseconds")
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        raise EditError(f"{name} must be a whole number of milliseconds")
+    if not 0 <= value <= MAX_TIME_MS:
+        raise EditError(f"{name} must be between 0 and {MAX_TIME_MS}")
+    return int(value)
+
+
+# Line separators a client may send for a line break; every other control character
+# (NUL, ESC, C1 controls…) would end up raw in the subtitle files.
+_LINE_BREAKS = str.maketrans({"\r": "\n", "\u2028": "\n", "\u2029": "\n"})
+
+
+def text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a segment's text (a control character other than a line
+    break or tab, a lone surrogate), or None. The reason names the character's code point,
+    not the text."""
+    for ch in text.replace("\r\n", "\n").translate(_LINE_BREAKS):
+        if ch in "\n\t":
+            continue
+        category = unicodedata.category(ch)
+        if category == "Cc":
+            return (f"text holds the control character U+{ord(ch):04X}; only line breaks "
+                    "and tabs are allowed")
+        if category == "Cs":
+            return "text holds a lone surrogate (not valid Unicode)"
+    return None
+
+
 def _clean_text(text: str) -> str:
-    lines = [" ".join(line.split()) for line in text.replace("\r\n", "\n").split("\n")]
+    problem = text_problem(text)
+    if problem is not None:
+        raise EditError(problem)
+    text = text.replace("\r\n", "\n").translate(_LINE_BREAKS)
+    lines = [" ".join(line.split()) for line in text.split("\n")]
     cleaned = "\n".join(line for line in lines if line)
     if not cleaned:
         raise EditError("a segment's text cannot be empty")
@@ -118,10 +165,12 @@ def edited_cues(base: list[Cue], segments: list[Segment],
                 break_lines: Callable[[str], tuple[str, ...]]) -> list[Cue]:
     """``base`` with the edited segments applied; unchanged cues keep their timed words.
 
-    A changed text without explicit line breaks is laid out by ``break_lines``.
+    A changed text without explicit line breaks is laid out by ``break_lines``. Segments
+    stored before edits were validated are made safe first (:func:`_safe`).
     """
     out: list[Cue] = []
-    for i, seg in enumerate(segments):
+    for i, stored in enumerate(segments):
+        seg = _safe(stored)
         cue = base[i] if i < len(base) else None
         if cue is not None and "\n".join(cue.lines) == seg.text:
             out.append(cue if (cue.start_ms, cue.end_ms) == (seg.start_ms, seg.end_ms)
@@ -130,6 +179,16 @@ def edited_cues(base: list[Cue], segments: list[Segment],
         lines = tuple(seg.text.split("\n")) if "\n" in seg.text else break_lines(seg.text)
         out.append(Cue(seg.start_ms, seg.end_ms, lines))
     return out
+
+
+def _safe(seg: Segment) -> Segment:
+    # An old edit may hold times past what any format can write, or control characters; the
+    # export must still succeed, or the job fails and the user cannot reach undo.
+    start, end = cue_span(seg.start_ms, seg.end_ms)
+    text = "\n".join(display_line(line) for line in seg.text.split("\n"))
+    if (start, end, text) == (seg.start_ms, seg.end_ms, seg.text):
+        return seg
+    return Segment(seg.id, start, max(end, start + 1), text)
 
 
 def _dump(segments: list[Segment]) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from media_pipeline.atomic import write_json_atomic
 from media_pipeline.audio.decode import SPEECH_RATE, decode_mono
 from media_pipeline.audio.loudness import normalize_loudness
-from media_pipeline.audio.probe import probe_media
+from media_pipeline.audio.probe import decoded_duration_s, probe_media
 from media_pipeline.audio.vad import CutMap, VadOptions, speech_regions
 from media_pipeline.audio.wav import read_wav, write_wav
 from media_pipeline.settings import PipelineSettings
@@ -19,10 +19,19 @@ from media_pipeline.stages.cues_file import StepResult
 
 
 def probe_step(media_file: Path, out_dir: Path) -> StepResult:
-    """``probe.json``: duration, container and streams (not-media raises NotMediaError)."""
+    """``probe.json``: duration, container and streams (not-media raises NotMediaError).
+
+    ``duration_s`` is the decoded audio's length, which the library records, edits are
+    bounded by and music detection samples within; ``container_duration_s`` is what the
+    headers claim (a forged or broken header can claim years).
+    """
     probe = probe_media(media_file)
+    # Nothing decoding here is left to the speech stage to report (its ffmpeg may read what
+    # PyAV cannot); the header's claim stands in until then.
+    decoded_s = decoded_duration_s(media_file) or probe.duration_s
     info = {
-        "duration_s": round(probe.duration_s, 3),
+        "duration_s": round(decoded_s, 3),
+        "container_duration_s": round(probe.duration_s, 3),
         "format": probe.format_name,
         "has_video": probe.has_video,
         "audio_codec": probe.audio.codec if probe.audio else None,

@@ -79,6 +79,27 @@ def cues_from_dicts(rows: list[dict]) -> list[Cue]:  # type: ignore[type-arg]
     ]
 
 
+def display_line(line: str) -> str:
+    """One line of cue text as a subtitle file may hold it: control characters (NUL, ESC,
+    a stray CR or line feed, Unicode line separators) become spaces, so no format's line or
+    block structure can be broken from inside a cue."""
+    if line.isprintable():  # the common case: nothing to replace
+        return line
+    return "".join(" " if _breaks_lines(ch) else ch for ch in line)
+
+
+def _breaks_lines(ch: str) -> bool:
+    # Cc: C0 and C1 controls (tab too: formats treat it unevenly); Zl/Zp: U+2028/U+2029,
+    # which some parsers take as line ends; Cs: lone surrogates, which cannot be encoded.
+    return unicodedata.category(ch) in ("Cc", "Zl", "Zp", "Cs")
+
+
+def display_lines(lines: tuple[str, ...]) -> list[str]:
+    """``lines`` through :func:`display_line`, without the lines left empty (an empty line
+    ends a cue in SRT and WebVTT)."""
+    return [clean for line in lines if (clean := display_line(line)).strip()]
+
+
 def _is_cjk(ch: str) -> bool:
     return unicodedata.east_asian_width(ch) in ("W", "F") and ch.isalpha()
 

@@ -7,13 +7,16 @@ import pytest
 
 from media_pipeline.library.db import Library
 from media_pipeline.library.edits import (
+    MAX_TIME_MS,
     MAX_UNDO,
     EditError,
     EditStore,
     NothingToUndoError,
     Segment,
+    apply_change,
     edited_cues,
     segments_from_cues,
+    text_problem,
 )
 from media_pipeline.subtitles.model import Cue, Word
 
@@ -103,3 +106,35 @@ def test_edited_cues_keep_words_of_untouched_cues_and_relayout_edited_text() -> 
     assert out[1].lines == ("a much lon", "ger replacement line") and out[1].words == ()
     segments[1] = Segment(2, 1000, 1900, "two\nlines")
     assert edited_cues(cues, segments, lambda t: (t,))[1].lines == ("two", "lines")
+
+
+@pytest.mark.parametrize("changes", [
+    {"end_ms": 1e26}, {"end_ms": MAX_TIME_MS + 1}, {"end_ms": float("nan")},
+    {"end_ms": float("inf")}, {"start_ms": 1.5}, {"start_ms": True}, {"start_ms": "5"},
+    {"text": "nul\x00"}, {"text": "\x1b[31mred"}, {"text": "c1 \x85 next line"},
+    {"text": "bell\x07"}, {"text": "lone \ud800 surrogate"}, {"text": "x" * 1001},
+])
+def test_impossible_times_and_control_characters_are_refused(changes: dict[str, object]
+                                                              ) -> None:
+    with pytest.raises(EditError) as caught:
+        apply_change(ORIGINAL, 1, **changes)  # type: ignore[arg-type]
+    message = caught.value.user_message
+    assert len(message) < 120 and "1e+26" not in message and "red" not in message
+
+
+def test_whole_float_times_and_line_breaks_are_accepted() -> None:
+    changed = apply_change(ORIGINAL, 1, start_ms=100.0, end_ms=MAX_TIME_MS,
+                           text="one\r\ntwo\rthree\u2028four\twith tab")
+    assert (changed[0].start_ms, changed[0].end_ms) == (100, MAX_TIME_MS)
+    assert changed[0].text == "one\ntwo\nthree\nfour with tab"
+    assert text_problem("fine\ntext\t") is None
+    assert text_problem("\x00") == ("text holds the control character U+0000; only line "
+                                     "breaks and tabs are allowed")
+
+
+def test_edits_stored_before_validation_still_export() -> None:
+    """An edit list written by an older version (huge time, NUL) gives writable cues."""
+    base = [Cue(0, 900, ("hello",))]
+    stored = [Segment(1, 0, 10**15, "bad\x00text\nsecond")]
+    [cue] = edited_cues(base, stored, lambda text: (text,))
+    assert cue.end_ms == MAX_TIME_MS and cue.lines == ("bad text", "second")

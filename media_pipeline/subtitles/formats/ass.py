@@ -3,7 +3,11 @@
 import re
 from dataclasses import dataclass
 
-from media_pipeline.subtitles.model import Cue
+from media_pipeline.subtitles.model import Cue, display_line, display_lines
+from media_pipeline.subtitles.timecode import cue_span
+
+#: 9:59:59.99: ASS has a one-digit hour field (pysubs2 would clamp too, with a warning).
+MAX_ASS_MS = 9 * 3_600_000 + 59 * 60_000 + 59_990
 
 
 @dataclass(frozen=True)
@@ -23,8 +27,9 @@ class AssStyle:
 
 def _escape(line: str) -> str:
     # Braces start override blocks, and \N \n \h are line breaks and hard spaces: a word
-    # joiner after such a backslash keeps it literal. ASS has no escape for braces.
-    line = re.sub(r"\\(?=[Nnh])", "\\\\\u2060", line)
+    # joiner after such a backslash keeps it literal. ASS has no escape for braces. A control
+    # character (a raw line feed above all) would end the Dialogue line early.
+    line = re.sub(r"\\(?=[Nnh])", "\\\\\u2060", display_line(line))
     return line.replace("{", "(").replace("}", ")")
 
 
@@ -45,8 +50,10 @@ def to_ass(cues: list[Cue], style: AssStyle = AssStyle(), karaoke: bool = False)
     )
     subs.styles["Default"] = default
     for c in cues:
-        text = _karaoke_text(c) if karaoke and c.words else "\\N".join(_escape(x) for x in c.lines)
-        subs.events.append(pysubs2.SSAEvent(start=c.start_ms, end=c.end_ms, text=text))
+        text = (_karaoke_text(c) if karaoke and c.words
+                else "\\N".join(_escape(x) for x in display_lines(c.lines)))
+        start, end = (min(t, MAX_ASS_MS) for t in cue_span(c.start_ms, c.end_ms))
+        subs.events.append(pysubs2.SSAEvent(start=start, end=end, text=text))
     return str(subs.to_string("ass"))
 
 

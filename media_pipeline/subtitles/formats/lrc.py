@@ -5,7 +5,7 @@ enhanced form every word carries its start time and the line ends with the cue's
 cues without word times (after an edit) fall back to the plain line.
 """
 
-from media_pipeline.subtitles.model import Cue, needs_space
+from media_pipeline.subtitles.model import Cue, display_line, needs_space
 from media_pipeline.subtitles.timecode import lrc_time
 
 
@@ -16,10 +16,10 @@ def to_lrc(cues: list[Cue], enhanced: bool = False) -> str:
             body = ""
             for prev, w in zip((None, *c.words), c.words, strict=False):
                 space = " " if prev is not None and needs_space(prev.text, w.text) else ""
-                body += f"{space}<{lrc_time(w.start_ms)}>{w.text}"
+                body += f"{space}<{lrc_time(w.start_ms)}>{display_line(w.text)}"
             out.append(f"[{lrc_time(c.start_ms)}]{body} <{lrc_time(c.end_ms)}>")
         else:
-            out.append(f"[{lrc_time(c.start_ms)}]{c.text}")
+            out.append(f"[{lrc_time(c.start_ms)}]{display_line(c.text)}")
     if cues:  # an empty timed line clears the last lyric when it ends
         out.append(f"[{lrc_time(cues[-1].end_ms)}]")
     return "\n".join(out) + "\n"
