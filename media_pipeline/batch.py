@@ -16,22 +16,18 @@ from pathlib import Path
 import dagster as dg
 
 from media_pipeline.assets import progress
+from media_pipeline.automation.batching import plan_runs
+from media_pipeline.automation.recovery import RunOwner, reap_dead_runs
 from media_pipeline.automation.reprocess import stale_keys
 from media_pipeline.definitions import build_definitions
 from media_pipeline.errors import ConfigurationError, MediaPipelineError
 from media_pipeline.jobs.instance import open_instance
 from media_pipeline.library.db import Library, LibraryRow
-from media_pipeline.partitions import (
-    MEDIA_PARTITIONS_NAME,
-    SUBTITLES_JOB,
-    contiguous_ranges,
-    range_tags,
-)
+from media_pipeline.partitions import MEDIA_PARTITIONS_NAME, SUBTITLES_JOB, range_tags
 from media_pipeline.resources.storage import StorageResource
 from media_pipeline.resources.whisper import WhisperResource
 from media_pipeline.settings import PipelineSettings, RuntimeSettings
 from media_pipeline.stages.music import media_settings, settings_for_lyrics
-from media_pipeline.stages.preprocessing import probe_step
 from media_pipeline.store.intake import list_media_files, store_file
 from media_pipeline.store.lyrics import read_lyrics_file, sidecar_lyrics, store_lyrics
 from media_pipeline.store.paths import DataRoot
@@ -68,6 +64,8 @@ class Batch:
     runtime: RuntimeSettings
     whisper: WhisperResource | None = None
     on_stage: OnStage | None = None
+    retry_given_up: bool = False
+    """Run files whose lone runs died twice anyway (the user named them again)."""
 
     @property
     def storage(self) -> StorageResource:
@@ -94,8 +92,8 @@ def process_files(files: list[Path], batch: Batch, settings: PipelineSettings,
     stored for their media first; a song whose lyrics are not English runs with the
     multilingual model unless ``model_chosen``.
     """
-    keys = {str(f): store_file(f, DataRoot.of(batch.runtime).media_dir) if f.is_file() else None
-            for f in files}
+    unreadable: dict[str, str] = {}
+    keys = {str(f): _store(f, DataRoot.of(batch.runtime).media_dir, unreadable) for f in files}
     batch.library.register_many([(k, Path(s).name, str(Path(s).resolve()))
                                  for s, k in keys.items() if k])
     chosen = _settings_per_file(files, keys, batch.runtime, settings, lyrics_file, model_chosen,
@@ -104,8 +102,22 @@ def process_files(files: list[Path], batch: Batch, settings: PipelineSettings,
     for group in dict.fromkeys(chosen.values()):
         group_keys = {s: k for s, k in keys.items() if chosen.get(s) == group}
         outcome.update(_process_keys(group_keys, batch, group))
-    return [outcome.get(str(f)) or FileResult(str(f), None, "failed",
-                                              "file not found or unreadable") for f in files]
+    return [outcome.get(str(f)) or FileResult(
+        str(f), None, "failed", unreadable.get(str(f), "the file could not be read"))
+        for f in files]
+
+
+def _store(path: Path, media_dir: Path, unreadable: dict[str, str]) -> str | None:
+    """``path`` hashed and stored: its key, or None with the reason in ``unreadable``."""
+    if not path.is_file():
+        unreadable[str(path)] = ("not a file (a folder or a broken link)" if path.exists()
+                                 or path.is_symlink() else "no such file")
+        return None
+    try:
+        return store_file(path, media_dir)
+    except MediaPipelineError as exc:
+        unreadable[str(path)] = exc.user_message
+        return None
 
 
 def _settings_per_file(files: list[Path], keys: dict[str, str | None], runtime: RuntimeSettings,
@@ -176,17 +188,21 @@ def _up_to_date(row: LibraryRow | None, fingerprint: str) -> bool:
 
 def run_pending(pending: list[str], batch: Batch, settings: PipelineSettings,
                 seconds: dict[str, float]) -> None:
-    """Run ``pending`` media: bad files alone, good ones in contiguous batches."""
-    instance = open_instance(DataRoot.of(batch.runtime).dagster_home, batch.runtime)
+    """Run ``pending`` media the one batching way (automation/batching.py); a batch that
+    fails is run again one file per run, so each failure lands on its own file."""
+    data = DataRoot.of(batch.runtime)
+    instance = open_instance(data.dagster_home, batch.runtime)
+    reap_dead_runs(instance, data.locks_dir)  # a killed `process` must not hold pool slots
     job = build_definitions(batch.runtime, settings, batch.whisper).resolve_job_def(SUBTITLES_JOB)
     new = [k for k in pending if not instance.has_dynamic_partition(MEDIA_PARTITIONS_NAME, k)]
     if new:
         instance.add_dynamic_partitions(MEDIA_PARTITIONS_NAME, new)
-    batch.library.set_status_many(pending, "pending")
-    storage = batch.storage
-    # source_media reads no setting and no per-media input: one fingerprint for every key
-    source_fp = storage.fingerprints(settings)["source_media"]
-    good = [k for k in pending if _probe_once(storage, source_fp, k)]
+    order = list(instance.get_dynamic_partitions(MEDIA_PARTITIONS_NAME))
+    plan = plan_runs(batch.storage, settings, instance, pending, order,
+                     batch.runtime.max_partitions_per_run, retry=batch.retry_given_up)
+    batch.library.set_status_many([k for k in pending if k not in plan.given_up], "pending")
+    for key, reason in plan.given_up.items():
+        batch.library.set_status(key, "failed", reason)
 
     def listener(asset: str, key: str, secs: float, cached: bool) -> None:
         seconds[key] = seconds.get(key, 0.0) + secs
@@ -195,56 +211,46 @@ def run_pending(pending: list[str], batch: Batch, settings: PipelineSettings,
 
     progress.add_listener(listener)
     try:
-        for key in (k for k in pending if k not in good):
-            _run_range(job, instance, key, key, batch.library)
-        order = list(instance.get_dynamic_partitions(MEDIA_PARTITIONS_NAME))
-        per_run = batch.runtime.max_partitions_per_run
-        for first, last in contiguous_ranges(order, set(good), per_run):
-            if not _run_range(job, instance, first, last, batch.library):
-                _isolate(job, instance, order[order.index(first): order.index(last) + 1],
-                         batch.library)
+        with RunOwner(data.locks_dir) as owner:
+            runner = _Runner(job, instance, batch.library, owner.tags)
+            for key in plan.alone:
+                runner.run(key, key)
+            for first, last in plan.batches:
+                if not runner.run(first, last):
+                    runner.isolate(order[order.index(first): order.index(last) + 1])
     finally:
         progress.remove_listener(listener)
 
 
-def _probe_once(storage: StorageResource, fingerprint: str, key: str) -> bool:
-    """Probe ``key``'s file and seal it as its ``source_media`` artifact; False if not media."""
-    if storage.artifacts.manifest(key, "source_media", fingerprint) is not None:
-        return True
-    media = storage.data.media_file(key)
-    if media is None:
+@dataclass
+class _Runner:
+    """In-process runs over partition ranges, tagged with the owning process's lock."""
+
+    job: dg.JobDefinition
+    instance: dg.DagsterInstance
+    library: Library
+    tags: dict[str, str]
+
+    def run(self, first: str, last: str) -> bool:
+        """One run over ``first``..``last``; a lone file's failure goes to the library."""
+        result = self.job.execute_in_process(
+            instance=self.instance, tags={**range_tags(first, last), **self.tags},
+            run_config=QUIET_RUN_CONFIG, raise_on_error=False)
+        if result.success:
+            return True
+        if first == last:
+            row = self.library.get(first)
+            if row is None or row.status != "failed" or not row.error:
+                self.library.set_status(first, "failed", _failure_message(result))
         return False
-    try:
-        files, info = probe_step(media, storage.artifacts.directory(key, "source_media",
-                                                                    fingerprint))
-    except MediaPipelineError:
-        return False
-    storage.artifacts.commit(key, "source_media", fingerprint, files, info)
-    return True
 
-
-def _isolate(job: dg.JobDefinition, instance: dg.DagsterInstance, span: list[str],
-             library: Library) -> None:
-    """One run per partition of a failed batch that did not complete."""
-    rows = library.get_many(span)
-    for key in span:
-        row = rows.get(key)
-        if row is None or row.status != "completed":
-            _run_range(job, instance, key, key, library)
-
-
-def _run_range(job: dg.JobDefinition, instance: dg.DagsterInstance, first: str, last: str,
-               library: Library) -> bool:
-    """One in-process run over ``first``..``last``; records failures in the library."""
-    result = job.execute_in_process(instance=instance, tags=range_tags(first, last),
-                                    run_config=QUIET_RUN_CONFIG, raise_on_error=False)
-    if result.success:
-        return True
-    if first == last:
-        row = library.get(first)
-        if row is None or row.status != "failed" or not row.error:
-            library.set_status(first, "failed", _failure_message(result))
-    return False
+    def isolate(self, span: list[str]) -> None:
+        """One run per partition of a failed batch that did not complete."""
+        rows = self.library.get_many(span)
+        for key in span:
+            row = rows.get(key)
+            if row is None or row.status != "completed":
+                self.run(key, key)
 
 
 def _failure_message(result: dg.ExecuteInProcessResult) -> str:

@@ -19,7 +19,8 @@ from media_pipeline.automation.narration_cleanup import (
     build_cleanup_schedule,
     narration_cleanup_job,
 )
-from media_pipeline.automation.prune import build_prune_sensor
+from media_pipeline.automation.prune import build_retention_sensor
+from media_pipeline.automation.repair import build_repair_sensor
 from media_pipeline.automation.reprocess import build_reprocess_schedule
 from media_pipeline.partitions import (
     NARRATION_JOB,
@@ -64,8 +65,10 @@ def build_definitions(runtime: RuntimeSettings, pipeline: PipelineSettings,
         assets=SUBTITLE_ASSETS,
         asset_checks=SUBTITLE_CHECKS,
         jobs=[subtitles_job],
-        sensors=[build_inbox_sensor(DataRoot.of(runtime).inbox, runtime.max_partitions_per_run),
-                 build_prune_sensor(runtime.max_finished_jobs)],
+        sensors=[build_inbox_sensor(DataRoot.of(runtime).inbox, runtime.max_partitions_per_run,
+                                    runtime.inbox_settle_s),
+                 build_repair_sensor(runtime.max_partitions_per_run),
+                 build_retention_sensor(runtime.run_retention_days)],
         schedules=[build_reprocess_schedule(runtime.reprocess_cron,
                                             runtime.max_partitions_per_run,
                                             runtime.reprocess_max_queued)],

@@ -53,3 +53,15 @@ class LibraryLockedError(MediaPipelineError):
 
 class ConfigurationError(MediaPipelineError):
     """A setting has a value the pipeline cannot use."""
+
+
+class UnreadableFileError(MediaPipelineError):
+    """An input file could not be read (gone, a directory, no permission, a link loop)."""
+
+
+class FileChangedError(MediaPipelineError):
+    """An input file changed while it was read: it is probably still being written."""
+
+    def __init__(self) -> None:
+        super().__init__("the file changed while it was read (still being copied?); "
+                         "it is taken once it is complete")

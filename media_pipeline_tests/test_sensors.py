@@ -23,7 +23,7 @@ def test_inbox_files_become_partitions_and_one_run_per_batch(
         shutil.copy(clip, inbox / clip.name)
     shutil.copy(inbox / "61-70968-0000.flac", inbox / "duplicate.flac")  # same bytes
     storage = StorageResource.at(tmp_path / "data")
-    sensor = build_inbox_sensor(inbox, batch_size=2)
+    sensor = build_inbox_sensor(inbox, batch_size=2, settle_s=0)
     with dg.instance_for_test() as instance:
         context = dg.build_sensor_context(instance=instance, resources=resources(storage))
         result = sensor(context)
@@ -39,7 +39,7 @@ def test_inbox_files_become_partitions_and_one_run_per_batch(
 
         again = sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor,
                                                resources=resources(storage)))
-        assert isinstance(again, dg.SkipReason)  # nothing is processed twice
+        assert not isinstance(again, dg.SensorResult) or not again.run_requests  # never twice
 
 
 def test_definitions_load_with_every_stage() -> None:
@@ -53,11 +53,11 @@ def test_definitions_load_with_every_stage() -> None:
 
 def test_a_missing_inbox_is_created_not_an_error(tmp_path: Path) -> None:
     inbox = tmp_path / "not-yet"
-    sensor = build_inbox_sensor(inbox, batch_size=8)
+    sensor = build_inbox_sensor(inbox, batch_size=8, settle_s=0)
     with dg.instance_for_test() as instance:
         result = sensor(dg.build_sensor_context(
             instance=instance, resources=resources(StorageResource.at(tmp_path))))
-    assert isinstance(result, dg.SkipReason)
+    assert isinstance(result, dg.SensorResult) and not result.run_requests
     assert inbox.is_dir()
 
 
@@ -73,7 +73,7 @@ def test_lyrics_sidecars_in_the_inbox_are_kept_for_their_song(
     (inbox / "song.lyrics.txt").write_text("He began a confused complaint\n", encoding="utf-8")
     storage = StorageResource.at(tmp_path / "data")
     with dg.instance_for_test() as instance:
-        result = build_inbox_sensor(inbox, 8)(
+        result = build_inbox_sensor(inbox, 8, 0)(
             dg.build_sensor_context(instance=instance, resources=resources(storage)))
     assert isinstance(result, dg.SensorResult) and len(result.run_requests) == 1
     key = media_key_of_file(song)
@@ -93,10 +93,52 @@ def test_a_song_with_lyrics_in_another_language_runs_with_the_multilingual_model
     (inbox / "song.lyrics.txt").write_text("He began a confused complaint\n", encoding="utf-8")
     storage = StorageResource.at(tmp_path / "data")
     with dg.instance_for_test() as instance:
-        result = build_inbox_sensor(inbox, 8)(
+        result = build_inbox_sensor(inbox, 8, 0)(
             dg.build_sensor_context(instance=instance, resources=resources(storage)))
     assert isinstance(result, dg.SensorResult)
     config = {r.tags[RANGE_START]: r.run_config for r in result.run_requests}
     spanish = config[media_key_of_file(inbox / "cancion.ogg")]
     assert spanish["resources"]["pipeline"]["config"]["model"] == "base"
     assert not config[media_key_of_file(inbox / "song.flac")]  # English: the defaults
+
+
+def test_bad_files_run_alone_and_files_still_being_written_wait(
+        tmp_path: Path, corpus: Path) -> None:
+    """One batching path: not-media gets a run of its own; a file written to within the
+    settling time is not taken yet, and is taken once it has settled."""
+    import os
+    import time
+
+    from media_pipeline.store.intake import media_key_of_file
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    old = time.time() - 60
+    for clip in sorted((corpus / "librispeech").glob("*.flac"))[:2]:
+        shutil.copy(clip, inbox / clip.name)
+        os.utime(inbox / clip.name, (old, old))
+    (inbox / "bad.mp3").write_text("this is not audio\n")
+    os.utime(inbox / "bad.mp3", (old, old))
+    copying = inbox / "copying.wav"
+    shutil.copy(corpus / "jfk" / "jfk.wav", copying)  # written just now
+    storage = StorageResource.at(tmp_path / "data")
+    sensor = build_inbox_sensor(inbox, batch_size=8, settle_s=30)
+    with dg.instance_for_test() as instance:
+        result = sensor(dg.build_sensor_context(instance=instance, resources=resources(storage)))
+        assert isinstance(result, dg.SensorResult)
+        added = result.dynamic_partitions_requests[0]
+        assert isinstance(added, dg.AddDynamicPartitionsRequest)
+        bad_key = media_key_of_file(inbox / "bad.mp3")
+        assert media_key_of_file(copying) not in added.partition_keys
+        alone = [r for r in result.run_requests if r.partition_key is not None]
+        assert [r.partition_key for r in alone] == [bad_key]
+        batches = [r for r in result.run_requests if r.partition_key is None]
+        assert len(batches) == 1 and bad_key not in (batches[0].tags[RANGE_START],
+                                                     batches[0].tags[RANGE_END])
+        instance.add_dynamic_partitions("media", list(added.partition_keys))
+
+        os.utime(copying, (old, old))  # the copy has finished and settled
+        again = sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor,
+                                               resources=resources(storage)))
+        assert isinstance(again, dg.SensorResult)
+        assert [r.tags[RANGE_START] for r in again.run_requests] == [media_key_of_file(copying)]

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from media_pipeline.automation.repair import waiting_reasons
 from media_pipeline.batch import Batch, process_files
 from media_pipeline.cli.options import (
     DATA_DIR_HELP,
@@ -16,6 +17,8 @@ from media_pipeline.cli.options import (
     runtime_from_args,
     settings_from_args,
 )
+from media_pipeline.jobs.instance import open_instance
+from media_pipeline.settings import RuntimeSettings
 from media_pipeline.stages.refining import profile_for
 from media_pipeline.store.intake import list_media_files
 from media_pipeline.store.paths import DataRoot
@@ -32,6 +35,8 @@ def add_process_parsers(sub: Any) -> None:
     p.add_argument("--lyrics", default=None, metavar="LYRICS.txt",
                    help="lyrics of the one media file given: one sung line a line, blank lines "
                         "between verses (a <name>.lyrics.txt beside the media works too)")
+    p.add_argument("--retry", action="store_true",
+                   help="also run files given up on after their runs died twice")
     add_setting_options(p)
     p.set_defaults(func=cmd_process)
     s = sub.add_parser("status", help="list the library")
@@ -51,7 +56,7 @@ def cmd_process(args: argparse.Namespace) -> int:
     bar.set_total(len(files))
     try:  # lyrics (--lyrics, <name>.lyrics.txt) are stored first; see batch.py
         results = process_files(
-            files, Batch(runtime, on_stage=bar.on_stage), settings,
+            files, Batch(runtime, on_stage=bar.on_stage, retry_given_up=args.retry), settings,
             Path(args.lyrics) if args.lyrics else None, model_chosen=args.model is not None,
             notify=lambda m: print(f"note: {m}", file=sys.stderr))
     except BaseException:
@@ -71,20 +76,32 @@ def cmd_process(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _waiting(runtime: RuntimeSettings, ages: dict[str, float]) -> dict[str, str]:
+    """Why each pending file waits, from the runs in the instance (when there is one)."""
+    home = DataRoot.of(runtime).dagster_home
+    if not (home / "dagster.yaml").exists():
+        return {}
+    return waiting_reasons(open_instance(home, runtime), ages)
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     runtime = runtime_from_args(args)
     library = existing_library(runtime)
     rows = library.rows()
+    waiting = _waiting(runtime, library.pending_ages()) if any(
+        r.status == "pending" for r in rows) else {}
     if args.json:
         for row in rows:
             out: dict[str, Any] = dict(row.__dict__)
             out["names"] = [n for n, _ in library.names(row.key)]
+            out["waiting"] = waiting.get(row.key)
             print(json.dumps(out, ensure_ascii=False, default=str))
         return 0
     for row in rows:
         names = ", ".join(n for n, _ in library.names(row.key))
         dur = f"{row.duration_s:.1f}s" if row.duration_s else "-"
+        why = row.error or waiting.get(row.key)
         print(f"{row.status:<9} {row.key}  {dur:>8}  {row.language or '-':<3} {names}"
-              + (f"  ({row.error})" if row.error else ""))
+              + (f"  ({why})" if why else ""))
     print(f"{len(rows)} media in {DataRoot.of(runtime).library_path}")
     return 0

@@ -5,6 +5,7 @@ effect on the next start) for as long as it keeps its first line; delete that li
 the file over by hand, and it is never rewritten again.
 """
 
+import fcntl
 from pathlib import Path
 
 import dagster as dg
@@ -105,4 +106,8 @@ def open_instance(home: Path, runtime: RuntimeSettings | None = None) -> dg.Dags
     if runtime.dagster_postgres_url:
         check_postgres_url(runtime.dagster_postgres_url)
     ensure_instance_home(home, runtime)
-    return dg.DagsterInstance.from_config(str(home))
+    # Two processes creating the SQLite storage at once both stamp its schema version, and
+    # every later open then fails ("more than one head"): opens take turns.
+    with (home / ".open.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return dg.DagsterInstance.from_config(str(home))

@@ -247,6 +247,13 @@ class Library:
                     [(key, i, s, e, t) for i, (s, e, t) in enumerate(cues)])
         self._retry(work)
 
+    def pending_ages(self) -> dict[str, float]:
+        """Seconds since each pending row last changed, by key."""
+        rows = self._retry(lambda con: con.execute(
+            "SELECT key, date_diff('millisecond', updated, now()::TIMESTAMP) / 1000.0 "
+            "FROM media WHERE status = 'pending'").fetchall())
+        return {r[0]: float(r[1]) for r in rows}
+
     def get(self, key: str) -> LibraryRow | None:
         rows = self._retry(lambda con: con.execute(
             "SELECT key, status, error, duration_s, language, model, fingerprint, outputs, "

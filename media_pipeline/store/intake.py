@@ -3,10 +3,12 @@
 import hashlib
 import os
 import shutil
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
 from media_pipeline.atomic import atomic_path
+from media_pipeline.errors import FileChangedError, UnreadableFileError
 from media_pipeline.library.db import Library
 
 HASH_CHUNK = 1 << 20
@@ -60,19 +62,39 @@ def store_media_file(source: Path, media_dir: Path, key: str) -> Path:
     return target
 
 
-def store_file(path: Path, media_dir: Path) -> str | None:
-    """Hash ``path`` and put it in the media store; None if it cannot be read."""
+def store_file(path: Path, media_dir: Path) -> str:
+    """Hash ``path`` and put it in the media store; its key.
+
+    The file must not change while it is read, so what is stored (a link shares the bytes)
+    is what was hashed. Raises UnreadableFileError or FileChangedError.
+    """
     try:
+        before = _stamp(path)
         key = media_key_of_file(path)
-        store_media_file(path, media_dir, key)
-    except OSError:
-        return None
+        if _stamp(path) != before:
+            raise FileChangedError()
+        stored = store_media_file(path, media_dir, key)
+        if _stamp(path) != before or stored.stat().st_size != before[0]:
+            raise FileChangedError()
+    except OSError as exc:
+        raise UnreadableFileError(f"the file could not be read ({exc.strerror or exc})") from exc
     return key
 
 
-def register_file(path: Path, media_dir: Path, library: Library) -> str | None:
-    """Hash ``path``, store it under its key and record its name; None if unreadable."""
+def _stamp(path: Path) -> tuple[int, int]:
+    """Size and modification time: what changes while a file is written."""
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
+
+
+def settled(path: Path, settle_s: float, now: float | None = None) -> bool:
+    """True once ``path`` has not been written to for ``settle_s`` seconds."""
+    st = path.stat()
+    return (time.time() if now is None else now) - st.st_mtime >= settle_s
+
+
+def register_file(path: Path, media_dir: Path, library: Library) -> str:
+    """Hash ``path``, store it under its key and record its name (see :func:`store_file`)."""
     key = store_file(path, media_dir)
-    if key is not None:
-        library.register(key, path.name, str(path.resolve()))
+    library.register(key, path.name, str(path.resolve()))
     return key

@@ -59,6 +59,11 @@ class DataRoot:
         return self.root / "logs"
 
     @property
+    def locks_dir(self) -> Path:
+        """Lock files held by processes running in-process runs (who is still alive)."""
+        return self.root / "locks"
+
+    @property
     def audio_dir(self) -> Path:
         """Narration MP3s (the seed's AUDIO_STORAGE_DIR when that is not set)."""
         return self.root / "audio"

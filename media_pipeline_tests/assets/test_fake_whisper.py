@@ -66,7 +66,7 @@ def test_inbox_files_run_through_every_asset(tmp_path: Path, corpus: Path) -> No
     shutil.copy(corpus / "jfk" / "jfk.wav", data.inbox / "c.wav")
     storage = StorageResource.at(runtime.data_dir, FakeWhisperResource(transcript=SAID))
     instance = open_instance(data.dagster_home, runtime)
-    sensor = build_inbox_sensor(data.inbox, batch_size=8)
+    sensor = build_inbox_sensor(data.inbox, batch_size=8, settle_s=0)
     result = sensor(dg.build_sensor_context(
         instance=instance, resources={"storage": storage, "pipeline": PipelineConfig()}))
     assert isinstance(result, dg.SensorResult)

@@ -105,3 +105,19 @@ def test_a_run_that_ignores_the_cancel_is_killed_after_the_grace_time(tmp_path: 
     finally:
         if worker.poll() is None:
             worker.kill()
+
+
+def test_processes_opening_a_new_instance_at_once_leave_it_usable(tmp_path: Path) -> None:
+    """Concurrent first opens once stamped the schema twice; every later open then failed."""
+    import subprocess
+    import sys
+
+    script = ("import sys; from pathlib import Path; "
+              "from media_pipeline.jobs.instance import open_instance; "
+              "open_instance(Path(sys.argv[1])).get_runs()")
+    home = tmp_path / "dagster_home"
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(home)],
+                              stderr=subprocess.PIPE) for _ in range(4)]
+    errors = [p.communicate(timeout=120)[1].decode()[-300:] for p in procs]
+    assert all(p.returncode == 0 for p in procs), errors
+    assert open_instance(home).get_runs() == []

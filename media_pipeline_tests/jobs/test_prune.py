@@ -1,14 +1,21 @@
-"""Only the newest MAX_FINISHED_JOBS finished runs stay in the instance."""
+"""Run history is kept; retention in days never removes a partition's latest materialization."""
 
+import time
 from pathlib import Path
 
 import dagster as dg
 
-from media_pipeline.automation.prune import build_prune_sensor, prune_finished_runs
+from media_pipeline.automation.prune import build_retention_sensor, delete_expired_runs
 from media_pipeline.jobs.instance import open_instance
-from media_pipeline.library.db import Library
 from media_pipeline.settings import runtime_settings_from_env
 from media_pipeline.store.paths import DataRoot
+
+parts = dg.StaticPartitionsDefinition(["a", "b"])
+
+
+@dg.asset(partitions_def=parts)
+def thing() -> int:
+    return 1
 
 
 @dg.op
@@ -21,30 +28,38 @@ def small_job() -> None:
     work()
 
 
-def test_old_finished_runs_are_deleted_and_library_rows_stay(tmp_path: Path) -> None:
-    runtime = runtime_settings_from_env(tmp_path / "data", env={"MAX_FINISHED_JOBS": "3"})
-    assert runtime.max_finished_jobs == 3
+DEFS = dg.Definitions(assets=[thing], jobs=[dg.define_asset_job("thing_job", [thing],
+                                                                partitions_def=parts)])
+
+
+def test_old_runs_go_but_the_latest_materialization_of_each_partition_stays(
+        tmp_path: Path) -> None:
+    runtime = runtime_settings_from_env(tmp_path / "data", env={
+        "MEDIA_PIPELINE_RUN_RETENTION_DAYS": "7", "MAX_FINISHED_JOBS": "1"})
     instance = open_instance(DataRoot.of(runtime).dagster_home, runtime)
-    library = Library(DataRoot.of(runtime).library_path)
-    library.register("0123456789abcdef", "a.wav", "/x/a.wav")
-    run_ids = [small_job.execute_in_process(instance=instance).run_id for _ in range(5)]
-    queued = instance.create_run_for_job(small_job)  # not started yet
+    job = DEFS.resolve_job_def("thing_job")
+    first_a = job.execute_in_process(instance=instance, partition_key="a").run_id
+    latest_a = job.execute_in_process(instance=instance, partition_key="a").run_id
+    only_b = job.execute_in_process(instance=instance, partition_key="b").run_id
+    plain = small_job.execute_in_process(instance=instance).run_id
+    queued = instance.create_run_for_job(small_job).run_id  # not finished: never deleted
 
-    deleted = prune_finished_runs(instance, runtime.max_finished_jobs)
+    assert delete_expired_runs(instance, 0) == []  # 0 keeps everything
+    assert delete_expired_runs(instance, runtime.run_retention_days) == []  # all are young
+    later = time.time() + 8 * 86_400
+    deleted = delete_expired_runs(instance, runtime.run_retention_days, now=later)
 
-    assert sorted(deleted) == sorted(run_ids[:2])  # the oldest two
-    remaining = {r.run_id for r in instance.get_runs()}
-    assert remaining == {*run_ids[2:], queued.run_id}  # unfinished runs are never pruned
-    assert library.get("0123456789abcdef") is not None
-    assert prune_finished_runs(instance, 3) == []
+    assert sorted(deleted) == sorted([first_a, plain])
+    assert {r.run_id for r in instance.get_runs()} == {latest_a, only_b, queued}
+    assert set(instance.get_materialized_partitions(dg.AssetKey("thing"))) == {"a", "b"}
 
 
-def test_the_sensor_prunes_wherever_the_daemon_runs(tmp_path: Path) -> None:
-    runtime = runtime_settings_from_env(tmp_path / "data", env={})
+def test_history_is_kept_by_default_whatever_max_finished_jobs_says(tmp_path: Path) -> None:
+    runtime = runtime_settings_from_env(tmp_path / "data", env={"MAX_FINISHED_JOBS": "1"})
     instance = open_instance(DataRoot.of(runtime).dagster_home, runtime)
     for _ in range(3):
         small_job.execute_in_process(instance=instance)
-    sensor = build_prune_sensor(keep=1)
+    sensor = build_retention_sensor(runtime.run_retention_days)
     result = sensor(dg.build_sensor_context(instance=instance))
-    assert isinstance(result, dg.SkipReason) and "deleted 2" in (result.skip_message or "")
-    assert len(instance.get_runs()) == 1
+    assert isinstance(result, dg.SkipReason) and "kept" in (result.skip_message or "")
+    assert len(instance.get_runs()) == 3
