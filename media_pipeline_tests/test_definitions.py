@@ -42,7 +42,8 @@ def test_job_states_come_from_the_table() -> None:
 def test_jobs_sensors_schedules_and_checks_load() -> None:
     assert DEFS.resolve_job_def(SUBTITLES_JOB).name == SUBTITLES_JOB
     assert DEFS.resolve_job_def(NARRATION_JOB).name == NARRATION_JOB
-    assert {s.name for s in DEFS.sensors or []} == {"inbox_sensor", "repair_pending", "run_retention"}
+    assert {s.name for s in DEFS.sensors or []} == {"inbox_sensor", "repair_pending",
+                                                    "run_retention"}
     assert {s.name for s in DEFS.schedules or []} == {"reprocess_stale",
                                                        "narration_cleanup_schedule"}
     checks = DEFS.resolve_asset_graph().asset_check_keys

@@ -19,7 +19,6 @@ from media_pipeline.automation.recovery import (
     reap_dead_runs,
 )
 from media_pipeline.automation.repair import build_repair_sensor
-from media_pipeline.batch import Batch, process_files
 from media_pipeline.definitions import build_definitions
 from media_pipeline.jobs.instance import open_instance
 from media_pipeline.partitions import (
