@@ -149,6 +149,7 @@ def histories(instance: dg.DagsterInstance, keys: list[str], order: list[str],
     for record in records:  # newest first
         run = record.dagster_run
         span = run_keys(run, position, order)
+        ending: tuple[bool, bool, str] | None = None  # read once per run, only if needed
         for key in (k for k in span if k in wanted):
             history = out[key]
             if run.status in ACTIVE:
@@ -157,8 +158,10 @@ def histories(instance: dg.DagsterInstance, keys: list[str], order: list[str],
             elif run.status == dg.DagsterRunStatus.SUCCESS:
                 history.succeeded = True
             elif not history.succeeded:
-                died = DIED_TAG in run.tags or not _had_step_failure(instance, run.run_id)
-                history.finished.append((len(span) == 1, died, failure_reason(instance, run)))
+                if ending is None:
+                    died = DIED_TAG in run.tags or not _had_step_failure(instance, run.run_id)
+                    ending = (len(span) == 1, died, failure_reason(instance, run))
+                history.finished.append(ending)
     return out
 
 
