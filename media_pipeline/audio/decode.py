@@ -32,7 +32,8 @@ def decode_mono(path: Path, sample_rate: int = SPEECH_RATE) -> np.ndarray:
             raise DecodeError(str(path), detail)
     if samples.size == 0:
         raise DecodeError(str(path), "no audio samples decoded")
-    return samples.copy()
+    # Float sources can hold NaN or infinity; as silence they harm neither loudness nor VAD.
+    return np.nan_to_num(samples, nan=0.0, posinf=0.0, neginf=0.0)
 
 
 def _last_line(stderr: bytes) -> str:

@@ -10,7 +10,8 @@ from media_pipeline.atomic import atomic_path
 
 def write_wav(path: Path, samples: np.ndarray, sample_rate: int) -> None:
     """Write mono float samples in [-1, 1] as 16-bit PCM; a crash leaves no partial file."""
-    pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2")
+    finite = np.nan_to_num(samples, nan=0.0, posinf=0.0, neginf=0.0)
+    pcm = (np.clip(finite, -1.0, 1.0) * 32767.0).astype("<i2")
     with atomic_path(path) as tmp, wave.open(str(tmp), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)

@@ -15,7 +15,7 @@ import dagster as dg
 from media_pipeline.automation.batching import plan_runs
 from media_pipeline.errors import FileChangedError, MediaPipelineError
 from media_pipeline.partitions import MEDIA_PARTITIONS_NAME, SUBTITLES_JOB, range_tags
-from media_pipeline.resources.config import PipelineConfig, run_config_for
+from media_pipeline.resources.config import PipelineConfig, quiet_run_config
 from media_pipeline.resources.storage import StorageResource
 from media_pipeline.settings import PipelineSettings
 from media_pipeline.stages.music import media_settings
@@ -68,7 +68,7 @@ def run_requests(context: dg.SensorEvaluationContext, storage: StorageResource,
                          seal=False)
         for key, reason in plan.given_up.items():
             library.set_status(key, "failed", reason)
-        config = None if chosen == settings else run_config_for(chosen)
+        config = quiet_run_config(None if chosen == settings else chosen)
         requests += [dg.RunRequest(run_key=f"{prefix}:{key}", partition_key=key,
                                    run_config=config) for key in plan.alone]
         requests += [dg.RunRequest(run_key=f"{prefix}:{first}..{last}",

@@ -29,7 +29,7 @@ from media_pipeline.partitions import (
     contiguous_ranges,
     range_tags,
 )
-from media_pipeline.resources.config import PipelineConfig, run_config_for
+from media_pipeline.resources.config import PipelineConfig, quiet_run_config
 from media_pipeline.resources.storage import StorageResource
 from media_pipeline.settings import PipelineSettings
 from media_pipeline.stages.music import media_settings
@@ -114,8 +114,8 @@ def build_reprocess_schedule(cron: str, batch_size: int, max_queued: int) -> dg.
             return dg.SkipReason(f"{len(stale)} stale partitions wait for the run queue "
                                  f"(at most {max_queued} queued runs)")
         return [dg.RunRequest(tags={**range_tags(first, last), REPROCESS_TAG: "1"},
-                              run_config=None if chosen(first) == settings
-                              else run_config_for(chosen(first)))
+                              run_config=quiet_run_config(
+                                  None if chosen(first) == settings else chosen(first)))
                 for first, last in ranges]
 
     return reprocess_schedule

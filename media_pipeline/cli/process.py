@@ -49,9 +49,12 @@ def cmd_process(args: argparse.Namespace) -> int:
     runtime = runtime_from_args(args)
     settings = settings_from_args(args)
     profile_for(settings)  # an unknown profile is a usage error, before any work
-    files = list_media_files([Path(p) for p in args.paths])  # the one walk of the tree
+    found = {p: list_media_files([Path(p)]) for p in args.paths}  # the one walk of the tree
+    files = [f for fs in found.values() for f in fs]
     if not files:
         return fail(f"no audio or video files under {', '.join(args.paths)}")
+    for path in (p for p, fs in found.items() if not fs):
+        print(f"note: no audio or video files under {path}", file=sys.stderr)
     bar = FileProgress("subtitles", args.no_progress)
     bar.set_total(len(files))
     try:  # lyrics (--lyrics, <name>.lyrics.txt) are stored first; see batch.py
@@ -70,10 +73,15 @@ def cmd_process(args: argparse.Namespace) -> int:
         return 1 if failed else 0
     for r in results:
         where = r.outputs.get("srt", "") if r.status == "completed" else r.error
-        print(f"{r.status:<9} {r.key or '-':<16} {Path(r.source).name}  {where}")
+        print(f"{r.status:<9} {r.key or '-':<16} {printable(Path(r.source).name)}  {where}")
     print(f"{len(results) - len(failed)} completed, {len(failed)} failed; "
           f"data in {runtime.data_dir}")
     return 1 if failed else 0
+
+
+def printable(name: str) -> str:
+    """A file name on one terminal line: quoted and escaped if it holds control characters."""
+    return name if name.isprintable() else ascii(name)
 
 
 def _waiting(runtime: RuntimeSettings, ages: dict[str, float]) -> dict[str, str]:

@@ -45,3 +45,14 @@ else:
 def run_config_for(settings: PipelineSettings) -> dict[str, object]:
     """Run config that makes a run use exactly ``settings``."""
     return {"resources": {"pipeline": {"config": asdict(settings)}}}
+
+
+QUIET_LOGGING: dict[str, object] = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+"""Run config for runs nobody watches: the event log keeps everything, while the console
+(the code server's log file under ``serve``) gets warnings and errors only, not about 4 KB of
+debug lines per file."""
+
+
+def quiet_run_config(settings: PipelineSettings | None = None) -> dict[str, object]:
+    """Run config for a sensor's or schedule's run: quiet console, ``settings`` if given."""
+    return {**QUIET_LOGGING, **(run_config_for(settings) if settings is not None else {})}

@@ -132,7 +132,7 @@ def test_songs_with_foreign_lyrics_are_judged_and_relaunched_with_their_model(
     assert ranges == [(KEYS[0], KEYS[6]), (song, song), (KEYS[8], KEYS[49])]
     config = requests[1].run_config["resources"]["pipeline"]["config"]
     assert (config["model"], config["profile"]) == ("base", "bbc")
-    assert not requests[0].run_config and not requests[2].run_config
+    assert "resources" not in requests[0].run_config and "resources" not in requests[2].run_config
 
 
 @pytest.mark.slow
