@@ -126,7 +126,9 @@ class RuntimeSettings:
     max_media_jobs: int = 1
     """Limit of the ``media`` pool (ffmpeg/Demucs-heavy steps)."""
     max_pending_media_jobs: int = 3
-    """Queued runs beyond which ``POST /api/jobs`` answers 429."""
+    """Media jobs created through the API still waiting in the queue, beyond which an upload
+    to ``POST /api/jobs`` is answered 429 (narrations, inbox batches, reprocessing and
+    re-exports do not count)."""
     max_finished_jobs: int = 200
     """Finished jobs the API keeps in memory (Dagster's run history is never cut by it)."""
     run_retention_days: float = 0.0
@@ -138,6 +140,10 @@ class RuntimeSettings:
     api_token: str | None = None
     """Bearer token the API requires when set (``MEDIA_PIPELINE_API_TOKEN``)."""
     max_upload_mb: int = 2048
+    """Largest media file ``POST /api/jobs`` accepts (413 above it, before the body is read)."""
+    max_json_body_kb: int = 1024
+    """Largest request body other than a multipart upload (JSON and anything else read into
+    memory): 413 above it (``MEDIA_PIPELINE_MAX_JSON_BODY_KB``)."""
     library_root: Path | None = None
     """Folder that ``POST /api/jobs {"path": …}`` may read from (default: ``<data>/library``)."""
     reprocess_cron: str = "0 3 * * *"
@@ -201,6 +207,7 @@ def runtime_settings_from_env(
         max_finished_jobs=num("MAX_FINISHED_JOBS", base.max_finished_jobs, "MAX_FINISHED_JOBS"),
         api_token=env.get(ENV_PREFIX + "API_TOKEN") or None,
         max_upload_mb=num("MAX_UPLOAD_MB", base.max_upload_mb),
+        max_json_body_kb=num("MAX_JSON_BODY_KB", base.max_json_body_kb),
         library_root=Path(library_root).resolve() if library_root else None,
         reprocess_cron=env.get(ENV_PREFIX + "REPROCESS_CRON") or base.reprocess_cron,
         reprocess_max_queued=num("REPROCESS_MAX_QUEUED", base.reprocess_max_queued),

@@ -4,7 +4,7 @@
 serve` passes one bound to the Dagster webserver it starts (see ``jobs/processes.py``).
 """
 
-import asyncio
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,13 +12,13 @@ import dagster as dg
 from fastapi import Depends, FastAPI
 from fastapi.responses import RedirectResponse
 
-from media_pipeline.api import events, jobs, narrations, search
+from media_pipeline.api import events, health, jobs, narrations, search
 from media_pipeline.api.deps import AppState, require_token
 from media_pipeline.api.errors import install_error_handler
-from media_pipeline.automation.prune import prune_finished_runs
+from media_pipeline.api.limits import BodyLimitMiddleware, BodyLimits
 from media_pipeline.jobs.events import EventLog, JobWatcher
 from media_pipeline.jobs.instance import open_instance
-from media_pipeline.jobs.service import JobService
+from media_pipeline.jobs.service import RETRY_AFTER_S, JobService
 from media_pipeline.jobs.submit import RunSubmitter
 from media_pipeline.settings import (
     PipelineSettings,
@@ -38,24 +38,23 @@ needs `Authorization: Bearer <token>` (or `?access_token=` for EventSource clien
 
 def create_app(runtime: RuntimeSettings | None = None, settings: PipelineSettings | None = None,
                submitter: RunSubmitter | None = None,
-               instance: dg.DagsterInstance | None = None, watch: bool = True) -> FastAPI:
-    """The API for one data root; ``submitter`` queues runs (required to create jobs)."""
+               instance: dg.DagsterInstance | None = None, watch: bool = True,
+               processes: health.ProcessStatus | None = None) -> FastAPI:
+    """The API for one data root; ``submitter`` queues runs (required to create jobs);
+    ``processes`` reports the supervised Dagster processes (``GET /api/health``)."""
     runtime = runtime or runtime_settings_from_env()
     settings = settings or pipeline_settings_from_env()
     instance = instance or open_instance(DataRoot.of(runtime).dagster_home, runtime)
     log = EventLog()
     service = JobService(runtime, settings, instance, submitter or _NoSubmitter())
 
-    def prune() -> None:
-        prune_finished_runs(instance, runtime.max_finished_jobs)
-
-    watcher = JobWatcher(instance, log, service.get, on_finished=prune)
+    watcher = JobWatcher(instance, log, service.get, defaults=settings)
     service.on_created = lambda job: watcher.announce(job, again=True)
     state = AppState(runtime=runtime, settings=settings, jobs=service, events=log)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.stopping = asyncio.Event()
+        app.state.stopping.clear()
         if watch:
             watcher.start()
         try:
@@ -67,10 +66,18 @@ def create_app(runtime: RuntimeSettings | None = None, settings: PipelineSetting
     app = FastAPI(title="media_pipeline", version="0.1.0", description=DESCRIPTION,
                   lifespan=lifespan, dependencies=[Depends(require_token)])
     app.state.media_pipeline = state
+    app.state.processes = processes
+    # Set when the server starts to stop (``serve`` sets it on SIGTERM, before uvicorn waits
+    # for open connections): event streams end at once instead of holding the stop up.
+    app.state.stopping = threading.Event()
     install_error_handler(app)
-    app.state.stopping = asyncio.Event()
+    app.add_middleware(BodyLimitMiddleware, limits=BodyLimits(
+        upload_bytes=runtime.max_upload_mb << 20, body_bytes=runtime.max_json_body_kb << 10,
+        max_pending=runtime.max_pending_media_jobs, pending=service.waiting_count,
+        retry_after_s=RETRY_AFTER_S))
     app.include_router(jobs.router)
     app.include_router(events.router)
+    app.include_router(health.router)
     app.include_router(search.router)
     app.include_router(narrations.router)
 

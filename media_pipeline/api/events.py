@@ -1,6 +1,7 @@
 """``GET /api/events``: job events as Server-Sent Events, resumable with Last-Event-ID."""
 
 import asyncio
+import threading
 import time
 from collections.abc import AsyncIterator
 
@@ -26,7 +27,7 @@ async def events(request: Request, last_event_id: str | None = Header(None),
     start = _parse(last_event_id)
     if start is None:
         start = since if since is not None else state.events.last_id
-    stopping: asyncio.Event = request.app.state.stopping
+    stopping: threading.Event = request.app.state.stopping
     return StreamingResponse(_stream(request, state.events, start, stopping),
                              media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
@@ -40,7 +41,7 @@ def _parse(value: str | None) -> int | None:
 
 
 async def _stream(request: Request, log: EventLog, last: int,
-                  stopping: asyncio.Event) -> AsyncIterator[str]:
+                  stopping: threading.Event) -> AsyncIterator[str]:
     yield "retry: 2000\n\n"
     quiet_since = time.monotonic()
     while not stopping.is_set():

@@ -15,6 +15,8 @@ from fastapi import HTTPException, status
 from starlette.datastructures import UploadFile
 
 CHUNK = 1 << 20
+MULTIPART_OVERHEAD = 64 << 10
+"""Bytes a multipart body may carry beyond the file's own (boundaries, part headers, fields)."""
 
 
 def uploads_dir(data_dir: Path) -> Path:
@@ -30,7 +32,7 @@ def too_large(limit_bytes: int) -> HTTPException:
 
 def check_content_length(header: str | None, limit_bytes: int) -> None:
     """413 before reading a body that says it is too large."""
-    if header and header.isdigit() and int(header) > limit_bytes + (64 << 10):
+    if header and header.isdigit() and int(header) > limit_bytes + MULTIPART_OVERHEAD:
         raise too_large(limit_bytes)
 
 

@@ -2,6 +2,8 @@
 
 import argparse
 import json
+import os
+import sys
 from typing import Any
 
 from media_pipeline.api.server import serve
@@ -42,7 +44,16 @@ def add_serve_parsers(sub: Any) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     runtime = runtime_from_args(args)
-    return serve(runtime, pipeline_settings_from_env(), args.host, args.port, args.ui_port)
+    try:
+        code = serve(runtime, pipeline_settings_from_env(), args.host, args.port, args.ui_port)
+    except SystemExit as exc:  # SIGTERM, once serve() has stopped everything it started
+        code = exc.code if isinstance(exc.code, int) else 0
+    # Every process serve() started is stopped and its files are closed: leave without the
+    # interpreter's teardown, which takes seconds for the libraries the server loaded (and a
+    # supervisor that sent SIGTERM counts them against the stop).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def cmd_reprocess(args: argparse.Namespace) -> int:

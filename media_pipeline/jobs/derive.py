@@ -151,12 +151,25 @@ def derive_job(job_id: str, records: Sequence[dg.RunRecord], facts: FactsCache,
                 if md.get("fingerprint"):
                     job.fingerprints[asset] = str(md["fingerprint"])
     latest_facts = facts.get(latest)
-    job.state = _state(run, latest_facts)
+    job.state = shown_state(_state(run, latest_facts), preview_on(run, defaults))
     job.error = latest_facts.error if job.state == JobState.FAILED else None
     if job.state == JobState.FAILED and not job.error:
         job.error = "the run failed"
     job.progress = _progress(job.state, latest_facts, records, facts)
     return job
+
+
+def preview_on(run: dg.DagsterRun, defaults: PipelineSettings) -> bool:
+    """Whether ``run`` renders a preview (its settings tag, else the server's defaults)."""
+    return bool(settings_from_tag(run.tags.get(SETTINGS_TAG), defaults).preview)
+
+
+def shown_state(state: JobState, preview: bool) -> JobState:
+    """The ``preview`` step runs even with preview off (it writes a marker and passes the
+    job through): a job then never shows ``rendering_preview``, it is still exporting."""
+    if state == JobState.RENDERING_PREVIEW and not preview:
+        return JobState.EXPORTING
+    return state
 
 
 def _state(run: dg.DagsterRun, facts: RunFacts) -> JobState:

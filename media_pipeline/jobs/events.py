@@ -22,7 +22,7 @@ from typing import Any
 import dagster as dg
 
 from media_pipeline.assets.observe import TRANSCRIBED_S
-from media_pipeline.jobs.derive import metadata_values, sanitize
+from media_pipeline.jobs.derive import metadata_values, preview_on, sanitize, shown_state
 from media_pipeline.jobs.model import (
     API_TAG,
     JOB_TAG,
@@ -34,6 +34,7 @@ from media_pipeline.jobs.model import (
     state_of_step,
 )
 from media_pipeline.partitions import ACTIVE
+from media_pipeline.settings import PipelineSettings
 
 ET = dg.DagsterEventType
 WATCHED = {ET.RUN_ENQUEUED, ET.STEP_START, ET.ASSET_OBSERVATION,
@@ -85,6 +86,7 @@ class EventLog:
 class _RunTrack:
     job_id: str
     export: bool
+    preview: bool
     cursor: str | None = None
     speech_s: float | None = None
     stage: JobState | None = None
@@ -99,6 +101,8 @@ class JobWatcher:
     get_job: Callable[[str], Job | None]
     on_finished: Callable[[], None] | None = None
     interval_s: float = 0.5
+    defaults: PipelineSettings = field(default_factory=PipelineSettings)
+    """The server's settings, for runs that carry none of their own."""
     _runs: dict[str, _RunTrack] = field(default_factory=dict)
     _done: deque[str] = field(default_factory=lambda: deque(maxlen=5000))
     _state: dict[str, str] = field(default_factory=dict)
@@ -119,13 +123,16 @@ class JobWatcher:
             self._announced.add(job_id)
             if run.status in ACTIVE:
                 end = self.instance.get_records_for_run(run.run_id, limit=1, ascending=False)
-                self._runs[run.run_id] = _RunTrack(job_id, run.tags.get(KIND_TAG) == KIND_EXPORT,
-                                                   end.cursor)
+                self._runs[run.run_id] = self._track(run, job_id, end.cursor)
             else:
                 self._done.append(run.run_id)
         self._since = datetime.now(UTC) - timedelta(seconds=5)
         self._thread = threading.Thread(target=self._loop, name="job-watcher", daemon=True)
         self._thread.start()
+
+    def _track(self, run: dg.DagsterRun, job_id: str, cursor: str | None = None) -> _RunTrack:
+        return _RunTrack(job_id, run.tags.get(KIND_TAG) == KIND_EXPORT,
+                         preview_on(run, self.defaults), cursor)
 
     def stop(self) -> None:
         self._stop.set()
@@ -157,7 +164,7 @@ class JobWatcher:
             run = record.dagster_run
             job_id = run.tags.get(JOB_TAG)
             if job_id and run.run_id not in self._runs and run.run_id not in self._done:
-                self._runs[run.run_id] = _RunTrack(job_id, run.tags.get(KIND_TAG) == KIND_EXPORT)
+                self._runs[run.run_id] = self._track(run, job_id)
         if not self._runs:
             return
         finished_any = False
@@ -196,7 +203,8 @@ class JobWatcher:
             if kind == ET.RUN_ENQUEUED and not track.export:
                 self._set_state(job_id, JobState.PENDING, run.run_id)
             elif kind == ET.STEP_START and event.step_key:
-                step = JobState.EXPORTING if track.export else state_of_step(event.step_key)
+                step = JobState.EXPORTING if track.export else \
+                    shown_state(state_of_step(event.step_key), track.preview)
                 track.stage = furthest(track.stage, step)
                 self._set_state(job_id, track.stage, run.run_id)
             elif kind == ET.ASSET_MATERIALIZATION and entry.asset_materialization is not None:

@@ -107,9 +107,15 @@ class NarrationService:
         return job, created
 
     def start(self, key: str) -> None:
-        """Start a run for ``key``: through ``launch`` (the queue) when it can, else here."""
+        """Start a run for ``key``: through ``launch`` (the queue) when it can, else here.
+
+        The ``narration`` pool gets its limit first: a run the daemon launches takes its slots
+        from the instance, which otherwise gives an unknown pool the default limit (that of
+        the ``media`` pool, MAX_MEDIA_JOBS), not ``pool_limit``.
+        """
         if self.launch is not None:
             try:
+                apply_pool_limit(self.instance, self.settings.pool_limit)
                 self.launch(key)
                 return
             except MediaPipelineError as exc:

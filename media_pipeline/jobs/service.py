@@ -78,6 +78,8 @@ class TooManyPendingError(MediaPipelineError):
 
 
 EXPORT_ASSETS = descendants("edited_cues")
+RETRY_AFTER_S = 10
+"""What a 429 tells a client to wait before it tries again."""
 
 
 def media_suffix(probe: MediaProbe) -> str:
@@ -138,11 +140,11 @@ class JobService:
         return out[:limit] if limit else out
 
     def waiting_count(self) -> int:
-        """Runs waiting in the queue, but for quick re-exports after edits (not media jobs)."""
-        waiting = self.instance.get_runs_count(dg.RunsFilter(statuses=list(WAITING)))
-        exports = self.instance.get_runs_count(dg.RunsFilter(
-            statuses=list(WAITING), tags={KIND_TAG: KIND_EXPORT}))
-        return int(waiting - exports)
+        """Media jobs created through the API whose run still waits in the queue (the
+        seed's MAX_PENDING_MEDIA_JOBS counts these only): not the re-exports after edits,
+        narrations, inbox batches, reprocessing, or a run already started."""
+        return int(self.instance.get_runs_count(dg.RunsFilter(
+            statuses=list(WAITING), tags={API_TAG: "1", KIND_TAG: KIND_PROCESS})))
 
     def with_outputs(self, job: Job) -> Job:
         """``job`` with the URLs of its subtitle files (when it has any)."""
@@ -213,7 +215,7 @@ class JobService:
                 return Created(existing, False)
             waiting = self.waiting_count()
             if waiting >= self.runtime.max_pending_media_jobs:
-                raise TooManyPendingError(waiting, retry_after_s=10)
+                raise TooManyPendingError(waiting, retry_after_s=RETRY_AFTER_S)
             stored = self._store(media, key, probe, move=source_path is None)
             if options.lyrics:  # the music stage reads them from the data root
                 store_lyrics(self.runtime.data_dir, key, options.lyrics)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from media_pipeline.errors import MediaPipelineError
-from media_pipeline.jobs.processes import LOCATION_NAME
+from media_pipeline.jobs.processes import LOCATION_NAME, REPOSITORY_NAME
 
 
 class SubmitError(MediaPipelineError):
@@ -33,7 +33,7 @@ class GraphQLSubmitter:
     host: str
     port: int
     location_name: str = LOCATION_NAME
-    repository_name: str = "__repository__"
+    repository_name: str = REPOSITORY_NAME
     timeout_s: int = 60
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -86,6 +86,7 @@ def test_lifecycle_and_event_order(server: Server, corpus: Path) -> None:
     states = [e["data"]["state"] for e in events if e["type"] == "job_state"]
     assert states == sorted(states, key=ORDER.index), states  # never goes back
     assert {"preprocessing", "transcribing", "refining", "exporting"} <= set(states)
+    assert "rendering_preview" not in states  # preview is off: its step passes through
     progress = [e["data"]["progress"] for e in events if e["type"] == "job_progress"]
     assert progress and progress[-1]["transcribed_s"] > 0
     ids = [e["id"] for e in events]
@@ -312,11 +313,11 @@ def test_sigterm_stops_everything_promptly(tmp_path: Path) -> None:
     assert "stopped" in log.read_text()  # the shutdown path ran, not a bare kill
     time.sleep(0.5)
     left = [p for p in Path("/proc").iterdir() if p.name.isdigit()
-            and str(data_dir) in _cmdline(p)]
+            and str(data_dir) in cmdline_of(p)]
     assert left == []
 
 
-def _cmdline(proc: Path) -> str:
+def cmdline_of(proc: Path) -> str:
     try:
         return (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
