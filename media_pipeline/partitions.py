@@ -15,6 +15,11 @@ PARTITION_TAG = "dagster/partition"
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
 REPROCESS_TAG = "media_pipeline/reprocess"
+RESUBMITTED_FROM_TAG = "media_pipeline/resubmitted_from"
+"""On a run submitted again after a server stop: the id of the run it replaces."""
+RESUBMITTED_AS_TAG = "media_pipeline/resubmitted_as"
+"""On a run a server stop interrupted: the id of the run that replaces it (it did not fail
+by itself)."""
 
 WAITING = (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED)
 PENDING = (*WAITING, dg.DagsterRunStatus.STARTING)

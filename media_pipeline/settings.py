@@ -28,7 +28,8 @@ class PipelineSettings:
     """Settings that change what the subtitle assets produce (they enter fingerprints)."""
 
     model: str = setting("tiny.en", "Whisper model: tiny.en (bundled), base (bundled "
-                         "multilingual), a CTranslate2 model folder, or a model name")
+                         "multilingual) or another model name; the CLI also takes a "
+                         "CTranslate2 model folder")
     language: str = setting("", "Spoken language as an ISO 639 code; empty for auto-detection "
                             "(English-only models always give en)")
     beam_size: int = setting(5, "Beam width of Whisper's decoder")
@@ -53,8 +54,8 @@ class PipelineSettings:
                            "(numbers from the custom_* settings)")
     separation: str = setting("off", "Demucs vocal isolation: off, on, or auto (when the audio "
                               "is music)")
-    separation_model: str = setting("htdemucs", "Demucs bag name or signature, or a path to a "
-                                    ".th, .safetensors or .yaml file")
+    separation_model: str = setting("htdemucs", "Demucs bag name or signature; the CLI also "
+                                    "takes a path to a .th, .safetensors or .yaml file")
     separation_models_dir: str = setting("", "Folder of Demucs weights (<sig>-<checksum>.th); "
                                          "empty: <data root>/models/demucs", api=False)
     separation_threads: int = setting(0, "torch threads for Demucs; 0 keeps torch's default "

@@ -32,7 +32,8 @@ DESCRIPTION = """\
 Subtitle jobs over Dagster. A job is the run (or runs) that materialize one media file with
 one set of options; its state comes from the Dagster instance. Live events at
 `/api/events` (Server-Sent Events). When `MEDIA_PIPELINE_API_TOKEN` is set, every request
-needs `Authorization: Bearer <token>` (or `?access_token=` for EventSource clients).
+needs `Authorization: Bearer <token>` (`?access_token=` is taken only on `/api/events`, for
+EventSource clients).
 """
 
 

@@ -2,7 +2,6 @@
 review and revert cleanup."""
 
 import math
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,7 +29,7 @@ from media_pipeline.api.uploads import (
     save_upload,
 )
 from media_pipeline.api.validation import JSONRoute, parse_json
-from media_pipeline.jobs.model import API_SETTING_TYPES, Job, JobOptions, JobState, valid_job_id
+from media_pipeline.jobs.model import API_SETTING_TYPES, Job, JobOptions, valid_job_id
 from media_pipeline.jobs.service import Created
 from media_pipeline.library.edits import EditState
 from media_pipeline.store.paths import DataRoot
@@ -223,20 +222,6 @@ def _segments(edit: EditState, response: Response) -> list[dict[str, Any]]:
     return [s.to_json() for s in edit.segments]
 
 
-def _editable(state: AppState, job_id: str) -> Job:
-    """The job, for the segment routes.
-
-    A job whose latest run failed, after an earlier run made its cues, stays editable:
-    that run is usually the re-export after an edit, and undo is how the user gets out of
-    an edit that broke it. (The job service allows editing completed jobs only, so the job
-    is handed to it as completed; its cues are checked there as for any job.)
-    """
-    job = _job(state, job_id)
-    if job.state == JobState.FAILED and "corrected_cues" in job.fingerprints:
-        return replace(job, state=JobState.COMPLETED)
-    return job
-
-
 def media_duration_ms(state: AppState, job: Job) -> int | None:
     """How long the job's media is, in ms: the probe of its ``source_media`` (decoded, not
     what a header claims), else its library row; None when neither is known."""
@@ -270,7 +255,7 @@ def check_times(changes: dict[str, Any], duration_ms: int | None) -> None:
 @router.get("/{job_id}/segments", response_model=list[SegmentOut], responses=ERRORS)
 def get_segments(job_id: str, state: State, response: Response) -> list[dict[str, Any]]:
     """The job's cues with edits applied (headers: X-Undo-Depth, X-Redo-Depth)."""
-    return _segments(state.jobs.segments(_editable(state, job_id)), response)
+    return _segments(state.jobs.segments(_job(state, job_id)), response)
 
 
 @router.patch("/{job_id}/segments/{segment_id}", response_model=SegmentOut,
@@ -286,7 +271,7 @@ def patch_segment(job_id: str, segment_id: int, patch: SegmentPatch, state: Stat
     if not changes:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             "send at least one of text, start_ms, end_ms")
-    job = _editable(state, job_id)
+    job = _job(state, job_id)
     check_times(changes, media_duration_ms(state, job))
     edit = state.jobs.edit(job, segment_id, **changes)
     _segments(edit, response)
@@ -296,13 +281,13 @@ def patch_segment(job_id: str, segment_id: int, patch: SegmentPatch, state: Stat
 @router.post("/{job_id}/undo", response_model=list[SegmentOut], responses=ERRORS)
 def undo(job_id: str, state: State, response: Response) -> list[dict[str, Any]]:
     """Undo the last edit (at most 50 are kept); 409 when there is nothing to undo."""
-    return _segments(state.jobs.undo(_editable(state, job_id)), response)
+    return _segments(state.jobs.undo(_job(state, job_id)), response)
 
 
 @router.post("/{job_id}/redo", response_model=list[SegmentOut], responses=ERRORS)
 def redo(job_id: str, state: State, response: Response) -> list[dict[str, Any]]:
     """Redo the last undone edit (a new edit clears them); 409 when there is none."""
-    return _segments(state.jobs.redo(_editable(state, job_id)), response)
+    return _segments(state.jobs.redo(_job(state, job_id)), response)
 
 
 @router.get("/{job_id}/cleanup", response_model=list[CleanupChangeOut], responses=ERRORS)

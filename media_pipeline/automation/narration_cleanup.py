@@ -6,7 +6,7 @@ import time
 
 import dagster as dg
 
-from media_pipeline.automation.liveness import process_alive
+from media_pipeline.automation.liveness import same_process
 from media_pipeline.partitions import (
     ACTIVE,
     NARRATION_JOB,
@@ -31,7 +31,11 @@ def reap_if_orphaned(instance: dg.DagsterInstance, run: dg.DagsterRun) -> dg.Dag
     """A run left STARTED by a process that died is marked failed and its slot freed."""
     pid = run.tags.get(PID_TAG)
     if (run.status not in ACTIVE or not pid or not pid.isdigit()
-            or run.tags.get(HOST_TAG) != socket.gethostname() or process_alive(int(pid))):
+            or run.tags.get(HOST_TAG) != socket.gethostname()):
+        return run
+    record = instance.get_run_record_by_id(run.run_id)
+    created = record.create_timestamp.timestamp() if record is not None else time.time()
+    if same_process(int(pid), created):  # the tagging process existed when the run was made
         return run
     instance.add_run_tags(run.run_id, {INTERRUPTED_TAG: "1"})
     instance.report_run_failed(run, "the process running it exited")

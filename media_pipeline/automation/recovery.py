@@ -16,7 +16,14 @@ from types import TracebackType
 
 import dagster as dg
 
-from media_pipeline.partitions import ACTIVE, PARTITION_TAG, RANGE_END, RANGE_START, SUBTITLES_JOB
+from media_pipeline.partitions import (
+    ACTIVE,
+    PARTITION_TAG,
+    RANGE_END,
+    RANGE_START,
+    RESUBMITTED_AS_TAG,
+    SUBTITLES_JOB,
+)
 
 OWNER_TAG = "media_pipeline/owner"
 """The lock-file name of the process executing an in-process run."""
@@ -128,6 +135,8 @@ class History:
     finished: list[tuple[bool, bool, str]] = field(default_factory=list)
     """(alone, died, reason) of each finished, unsuccessful run covering the file."""
     succeeded: bool = False
+    last_failed: dg.DagsterRun | None = None
+    """The newest of those runs (to retry as it was: its job's tags, its run config)."""
 
     def deaths_alone(self) -> int:
         """Consecutive newest unsuccessful runs that ran this file alone and died."""
@@ -157,12 +166,21 @@ def histories(instance: dg.DagsterInstance, keys: list[str], order: list[str],
                     history.active, history.active_status = run.run_id, run.status.value
             elif run.status == dg.DagsterRunStatus.SUCCESS:
                 history.succeeded = True
-            elif not history.succeeded:
+            elif not history.succeeded and RESUBMITTED_AS_TAG not in run.tags:
                 if ending is None:
                     died = DIED_TAG in run.tags or not _had_step_failure(instance, run.run_id)
                     ending = (len(span) == 1, died, failure_reason(instance, run))
                 history.finished.append(ending)
+                history.last_failed = history.last_failed or run
     return out
+
+
+def retry_tags(run: dg.DagsterRun) -> dict[str, str]:
+    """The tags a retry of ``run`` carries: what says whose run it is (an API job's id,
+    options, name), not what Dagster or this module set on that particular run."""
+    own = (OWNER_TAG, DIED_TAG, RESUBMITTED_AS_TAG)
+    return {k: v for k, v in run.tags.items()
+            if not k.startswith(("dagster/", ".dagster")) and k not in own}
 
 
 def _had_step_failure(instance: dg.DagsterInstance, run_id: str) -> bool:

@@ -12,7 +12,12 @@ import dagster as dg
 
 from media_pipeline.automation.batching import give_up_reason
 from media_pipeline.automation.inbox import run_requests
-from media_pipeline.automation.recovery import History, histories, reap_dead_runs
+from media_pipeline.automation.recovery import (
+    History,
+    histories,
+    reap_dead_runs,
+    retry_tags,
+)
 from media_pipeline.partitions import MEDIA_PARTITIONS_NAME, SUBTITLES_JOB
 from media_pipeline.resources.config import PipelineConfig
 from media_pipeline.resources.storage import StorageResource
@@ -29,6 +34,15 @@ def failed_reason(history: History) -> str | None:
     if alone and not died:
         return reason
     return give_up_reason(history)
+
+
+def retried_as_it_was(history: History) -> dg.DagsterRun | None:
+    """The lone run of this file that died, to be run again with its own tags and config
+    (an API job's retry stays that job's); None for a file that ran in a batch."""
+    run = history.last_failed
+    if run is None or not history.finished or not history.finished[0][0]:
+        return None
+    return run
 
 
 def waiting_reason(history: History, age_s: float | None) -> str:
@@ -68,8 +82,13 @@ def build_repair_sensor(batch_size: int, interval_s: int = 30) -> dg.SensorDefin
             return dg.SkipReason(f"nothing to repair ({len(reaped)} dead runs failed)")
         # a run key per tick: each repair of a file is a new run, never deduplicated away
         tick = int(context.cursor or 0) + 1
-        requests = run_requests(context, storage, pipeline.settings(), rerun, order,
-                                batch_size, prefix=f"repair{tick}")
+        again = {k: run for k in rerun if (run := retried_as_it_was(past[k])) is not None}
+        requests = [dg.RunRequest(run_key=f"repair{tick}:{key}", partition_key=key,
+                                  tags=retry_tags(run), run_config=run.run_config)
+                    for key, run in again.items()]
+        requests += run_requests(context, storage, pipeline.settings(),
+                                 [k for k in rerun if k not in again], order, batch_size,
+                                 prefix=f"repair{tick}")
         return dg.SensorResult(run_requests=requests, cursor=str(tick))
 
     return repair_pending

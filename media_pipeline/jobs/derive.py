@@ -3,6 +3,7 @@
 import json
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,25 +107,28 @@ def sanitize(message: str) -> str:
 
 
 class FactsCache:
-    """Facts of finished runs never change: read them once."""
+    """Facts of finished runs never change: read them once, keep the newest ``capacity``
+    (MAX_FINISHED_JOBS bounds what the server holds in memory, never the history)."""
 
-    def __init__(self, instance: dg.DagsterInstance) -> None:
+    def __init__(self, instance: dg.DagsterInstance, capacity: int = 200) -> None:
         self.instance = instance
-        self._done: dict[str, RunFacts] = {}
+        self.capacity = max(1, capacity)
+        self._done: OrderedDict[str, RunFacts] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, record: dg.RunRecord) -> RunFacts:
         run = record.dagster_run
         with self._lock:
             cached = self._done.get(run.run_id)
-        if cached is not None:
-            return cached
+            if cached is not None:
+                self._done.move_to_end(run.run_id)
+                return cached
         facts = read_run_facts(self.instance, run.run_id)
         if run.is_finished:
             with self._lock:
-                if len(self._done) > 5000:
-                    self._done.clear()
                 self._done[run.run_id] = facts
+                while len(self._done) > self.capacity:
+                    self._done.popitem(last=False)
         return facts
 
 

@@ -8,7 +8,6 @@ integers (milliseconds since the epoch, bumped when needed) so a client resumes 
 ``Last-Event-ID`` even across a server restart, for the events still in the buffer.
 """
 
-import contextlib
 import json
 import logging
 import threading
@@ -99,7 +98,6 @@ class JobWatcher:
     instance: dg.DagsterInstance
     events: EventLog
     get_job: Callable[[str], Job | None]
-    on_finished: Callable[[], None] | None = None
     interval_s: float = 0.5
     defaults: PipelineSettings = field(default_factory=PipelineSettings)
     """The server's settings, for runs that carry none of their own."""
@@ -167,12 +165,11 @@ class JobWatcher:
                 self._runs[run.run_id] = self._track(run, job_id)
         if not self._runs:
             return
-        finished_any = False
         records = self.instance.get_run_records(dg.RunsFilter(run_ids=list(self._runs)))
         status = {r.dagster_run.run_id: r.dagster_run for r in records}
         for run_id, track in list(self._runs.items()):
             found = status.get(run_id)
-            if found is None:  # deleted (pruned)
+            if found is None:  # deleted (run retention)
                 del self._runs[run_id]
                 continue
             run = found
@@ -180,10 +177,6 @@ class JobWatcher:
             if run.is_finished:
                 del self._runs[run_id]
                 self._done.append(run_id)
-                finished_any = True
-        if finished_any and self.on_finished is not None:
-            with contextlib.suppress(Exception):
-                self.on_finished()
 
     def _follow(self, run: dg.DagsterRun, track: _RunTrack) -> None:
         conn = self.instance.get_records_for_run(run.run_id, cursor=track.cursor, of_type=WATCHED)

@@ -23,7 +23,7 @@ from typing import Any
 
 import dagster as dg
 
-from media_pipeline.automation.liveness import process_alive, worker_pid
+from media_pipeline.automation.liveness import same_process, worker_identity
 
 GRPC_INFO_TAG = ".dagster/grpc_info"
 """Dagster's tag on runs launched through a code server (so the worker is ours to kill)."""
@@ -53,12 +53,13 @@ class LocalRunLauncher(dg.DefaultRunLauncher):
         return True
 
     def check_run_worker_health(self, run: dg.DagsterRun) -> Any:
-        pid = worker_pid(self._instance, run.run_id)
-        if pid is None:
+        worker = worker_identity(self._instance, run.run_id)
+        if worker is None:
             return CheckRunHealthResult(WorkerStatus.UNKNOWN, "no worker pid recorded yet")
-        if process_alive(pid):
-            return CheckRunHealthResult(WorkerStatus.RUNNING, f"pid {pid} is alive")
-        return CheckRunHealthResult(WorkerStatus.FAILED, f"the run's process (pid {pid}) died")
+        if same_process(worker.pid, worker.seen_at):
+            return CheckRunHealthResult(WorkerStatus.RUNNING, f"pid {worker.pid} is alive")
+        return CheckRunHealthResult(WorkerStatus.FAILED,
+                                    f"the run's process (pid {worker.pid}) died")
 
     def terminate(self, run_id: str) -> bool:
         run = self._instance.get_run_by_id(run_id)
@@ -83,19 +84,18 @@ class LocalRunLauncher(dg.DefaultRunLauncher):
         run = self._instance.get_run_by_id(run_id)
         if run is None or run.is_finished:
             return
-        pid = worker_pid(self._instance, run_id)
-        owned = GRPC_INFO_TAG in run.tags and pid is not None and pid != os.getpid()
-        if owned and pid is not None and process_alive(pid):
+        worker = worker_identity(self._instance, run_id)
+        if worker is not None and same_process(worker.pid, worker.seen_at):
+            if GRPC_INFO_TAG not in run.tags or worker.pid == os.getpid():
+                return  # not a worker of ours (e.g. a CLI's in-process run): leave it be
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+                os.kill(worker.pid, signal.SIGKILL)
             for _ in range(50):
-                if not process_alive(pid):
+                if not same_process(worker.pid, worker.seen_at):
                     break
                 time.sleep(0.1)
             message = (f"the run did not stop within {self.cancel_grace_seconds:g} s of the "
-                       f"cancel; its process (pid {pid}) was killed")
-        elif pid is not None and process_alive(pid):
-            return  # not a worker of ours (e.g. a CLI's in-process run): leave it be
+                       f"cancel; its process (pid {worker.pid}) was killed")
         else:
             message = "cancelled before its worker started"
         run = self._instance.get_run_by_id(run_id)

@@ -17,15 +17,12 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from media_pipeline.automation.liveness import worker_alive
 from media_pipeline.errors import MediaPipelineError
 from media_pipeline.jobs.launcher import GRPC_INFO_TAG
 from media_pipeline.jobs.submit import RunSubmitter
-from media_pipeline.jobs.worker import worker_alive
+from media_pipeline.partitions import RESUBMITTED_AS_TAG, RESUBMITTED_FROM_TAG
 
-RESUBMITTED_FROM_TAG = "media_pipeline/resubmitted_from"
-"""On a run submitted again after a stop: the id of the run it replaces."""
-RESUBMITTED_AS_TAG = "media_pipeline/resubmitted_as"
-"""On a run a stop interrupted: the id of the run that replaces it (it did not fail by itself)."""
 STOPPED_PREFIX = "server stopped; "
 IN_FLIGHT = (dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED,
              dg.DagsterRunStatus.CANCELING)

@@ -45,7 +45,13 @@ from media_pipeline.library.edits import (
     cues_base,
     segments_from_cues,
 )
-from media_pipeline.partitions import MEDIA_PARTITIONS_NAME, PARTITION_TAG, SUBTITLES_JOB, WAITING
+from media_pipeline.partitions import (
+    ACTIVE,
+    MEDIA_PARTITIONS_NAME,
+    PARTITION_TAG,
+    SUBTITLES_JOB,
+    WAITING,
+)
 from media_pipeline.resources.config import run_config_for
 from media_pipeline.resources.storage import StorageResource
 from media_pipeline.settings import PipelineSettings, RuntimeSettings
@@ -107,7 +113,7 @@ class JobService:
         self.on_created = on_created
         self.storage = StorageResource.of(runtime)
         self.data = DataRoot.of(runtime)
-        self.facts = FactsCache(instance)
+        self.facts = FactsCache(instance, runtime.max_finished_jobs)
         self._create_lock = threading.Lock()
         self._export_lock = threading.Lock()
 
@@ -128,15 +134,19 @@ class JobService:
         return job
 
     def all(self, limit: int | None = None) -> list[Job]:
-        """Jobs, newest first."""
-        groups: dict[str, list[dg.RunRecord]] = {}
-        for record in self.instance.get_run_records(dg.RunsFilter(tags={API_TAG: "1"})):
-            job_id = job_id_of(record)
-            if job_id:
-                groups.setdefault(job_id, []).append(record)
-        jobs = [derive_job(j, recs, self.facts, self.defaults) for j, recs in groups.items()]
-        out = sorted((self.with_outputs(j) for j in jobs if j is not None),
-                     key=lambda j: -j.created_at)
+        """Jobs, newest first: every unfinished one and the newest ``MAX_FINISHED_JOBS``
+        finished ones (older history stays in the instance, readable by id)."""
+        window = max(1, self.runtime.max_finished_jobs)
+        api = {API_TAG: "1"}
+        records = [*self.instance.get_run_records(dg.RunsFilter(tags=api,
+                                                                statuses=list(ACTIVE))),
+                   *self.instance.get_run_records(dg.RunsFilter(tags=api), limit=4 * window)]
+        ids = dict.fromkeys(j for j in map(job_id_of, records) if j)
+        jobs = [job for job in map(self.get, ids) if job is not None]
+        ended = (JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED)
+        newest = sorted(jobs, key=lambda j: -j.created_at)
+        kept = {j.id for j in [j for j in newest if j.state in ended][:window]}
+        out = [j for j in newest if j.state not in ended or j.id in kept]
         return out[:limit] if limit else out
 
     def waiting_count(self) -> int:
@@ -274,7 +284,10 @@ class JobService:
     # ---------------------------------------------------------------- editing
     def _edit_base(self, job: Job) -> tuple[str, list[Segment]]:
         fp = job.fingerprints.get("corrected_cues")
-        if job.state not in (JobState.COMPLETED, JobState.EXPORTING) or fp is None:
+        # A failed job whose cues were made stays editable: its failed run is usually the
+        # re-export after an edit, and undo is how the user gets out of that edit.
+        if job.state not in (JobState.COMPLETED, JobState.EXPORTING, JobState.FAILED) \
+                or fp is None:
             raise JobConflictError(f"job {job.id} is {job.state.value}; segments can be "
                                    "edited once it has completed")
         if self.storage.artifacts.manifest(job.media_key, "corrected_cues", fp) is None:

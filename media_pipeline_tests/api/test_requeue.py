@@ -15,6 +15,7 @@ import dagster as dg
 import pytest
 from dagster._core.events import EngineEventData
 
+from media_pipeline.automation.liveness import process_start_time, same_process, worker_alive
 from media_pipeline.jobs.derive import FactsCache, derive_job
 from media_pipeline.jobs.events import EventLog, JobWatcher
 from media_pipeline.jobs.instance import open_instance
@@ -29,13 +30,13 @@ from media_pipeline.jobs.model import (
     JobState,
     settings_to_tag,
 )
-from media_pipeline.jobs.recovery import (
+from media_pipeline.jobs.recovery import requeue_orphaned_runs
+from media_pipeline.partitions import (
+    PARTITION_TAG,
     RESUBMITTED_AS_TAG,
     RESUBMITTED_FROM_TAG,
-    requeue_orphaned_runs,
+    SUBTITLES_JOB,
 )
-from media_pipeline.jobs.worker import process_start_time, same_process, worker_alive
-from media_pipeline.partitions import PARTITION_TAG, SUBTITLES_JOB
 from media_pipeline.settings import PipelineSettings, RuntimeSettings
 from media_pipeline.store.paths import DataRoot
 

@@ -22,9 +22,10 @@ import dagster as dg
 import httpx
 import pytest
 
+from media_pipeline.automation.liveness import worker_identity
 from media_pipeline.jobs.instance import open_instance
 from media_pipeline.jobs.model import JOB_TAG
-from media_pipeline.jobs.recovery import RESUBMITTED_FROM_TAG
+from media_pipeline.partitions import RESUBMITTED_FROM_TAG
 from media_pipeline.settings import runtime_settings_from_env
 from media_pipeline.store.paths import DataRoot
 from media_pipeline_tests.api.conftest import TOKEN, Server
@@ -178,6 +179,34 @@ def test_a_killed_code_server_and_webserver_are_restarted(served: Server) -> Non
     response = served.upload("again.wav", tone_wav(43, seconds=2.0))  # through the webserver
     assert response.status_code == 201, response.text
     assert served.wait(response.json()["id"], timeout_s=120)["state"] == "completed"
+
+
+def test_a_killed_run_worker_is_retried_as_the_same_job(served: Server, corpus: Path) -> None:
+    """kill -9 of the process running a job: run monitoring fails the run, the repair sensor
+    runs it again with the job's own tags, and the job completes."""
+    import io
+    import wave
+
+    with wave.open(str(corpus / "jfk" / "jfk.wav"), "rb") as w:
+        params, frames = w.getparams(), w.readframes(w.getnframes())
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:  # 44 s: long enough to be caught transcribing
+        w.setparams(params)
+        w.writeframes(frames * 4)
+    job_id = served.upload("jfk-four-times.wav", out.getvalue()).json()["id"]
+    job = served.wait(job_id, ("transcribing", "refining", "completed", "failed"),
+                      timeout_s=120)
+    assert job["state"] == "transcribing", job
+    instance = instance_of(served)
+    [run] = instance.get_runs(dg.RunsFilter(tags={JOB_TAG: job_id}))
+    worker = worker_identity(instance, run.run_id)
+    assert worker is not None
+    os.kill(worker.pid, signal.SIGKILL)
+    done = served.wait(job_id, ("completed", "cancelled"), timeout_s=240)
+    assert done["state"] == "completed", done
+    died = instance_of(served).get_run_by_id(run.run_id)
+    assert died is not None and died.status == dg.DagsterRunStatus.FAILURE
+    assert done["runs"] == 2
 
 
 def test_oversized_uploads_are_refused_before_the_body_and_memory_stays(

@@ -10,13 +10,9 @@ import dagster as dg
 from dagster._core.events import EngineEventData
 from dagster._core.launcher.base import WorkerStatus
 
+from media_pipeline.automation.liveness import process_alive, worker_identity
 from media_pipeline.jobs.instance import MANAGED_MARKER, ensure_instance_home, open_instance
-from media_pipeline.jobs.launcher import (
-    GRPC_INFO_TAG,
-    LocalRunLauncher,
-    process_alive,
-    worker_pid,
-)
+from media_pipeline.jobs.launcher import GRPC_INFO_TAG, LocalRunLauncher
 from media_pipeline.settings import runtime_settings_from_env
 from media_pipeline.store.paths import DataRoot
 
@@ -70,7 +66,8 @@ def test_a_run_whose_process_died_is_reported_failed(tmp_path: Path) -> None:
     launcher = instance.run_launcher
     assert isinstance(launcher, LocalRunLauncher) and launcher.supports_check_run_worker_health
     # The in-process executor recorded this process as the run's worker: alive.
-    assert worker_pid(instance, result.run_id) == os.getpid()
+    worker = worker_identity(instance, result.run_id)
+    assert worker is not None and worker.pid == os.getpid()
     assert launcher.check_run_worker_health(run).status == WorkerStatus.RUNNING
     # A run whose recorded worker is gone is what the monitoring daemon reports failed.
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
