@@ -30,6 +30,8 @@ class JobOut(BaseModel):
                                    "rendering_preview, completed, failed or cancelled")
     progress: ProgressOut
     error: str | None = Field(None, description="Short reason when the job failed")
+    export_error: str | None = Field(None, description="Why the latest re-export after an "
+                                     "edit failed; the job stays completed and undo works")
     outputs: dict[str, str] = Field(description="Subtitle format → download URL")
     media_key: str
     name: str = Field(description="The file's name, sanitized")

@@ -156,6 +156,12 @@ def derive_job(job_id: str, records: Sequence[dg.RunRecord], facts: FactsCache,
                     job.fingerprints[asset] = str(md["fingerprint"])
     latest_facts = facts.get(latest)
     job.state = shown_state(_state(run, latest_facts), preview_on(run, defaults))
+    if job.state == JobState.FAILED and tags.get(KIND_TAG) == KIND_EXPORT \
+            and "subtitles" in job.fingerprints:
+        # A re-export after an edit failed: the job's subtitles from before are still
+        # there and its edits stay undoable, so it is completed, with the failure beside it.
+        job.state = JobState.COMPLETED
+        job.export_error = latest_facts.error or "the re-export failed"
     job.error = latest_facts.error if job.state == JobState.FAILED else None
     if job.state == JobState.FAILED and not job.error:
         job.error = "the run failed"

@@ -240,7 +240,8 @@ class JobWatcher:
             return
         state = {ET.RUN_SUCCESS: JobState.COMPLETED, ET.RUN_FAILURE: JobState.FAILED,
                  ET.RUN_CANCELED: JobState.CANCELLED}[kind]
-        if track.export and state == JobState.CANCELLED:
+        if track.export and (state == JobState.CANCELLED
+                             or (state == JobState.FAILED and job.export_error)):
             state = JobState.COMPLETED  # the subtitles from before the edit are still there
         data = job.to_json()
         data["state"] = state.value

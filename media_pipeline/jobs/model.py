@@ -261,10 +261,13 @@ class Job:
     fingerprints: dict[str, str] = field(default_factory=dict)
     """Artifact fingerprints of the job's latest successful run (for outputs and edits)."""
     settings: PipelineSettings | None = None
+    export_error: str | None = None
+    """Why the latest re-export after an edit failed (the job stays completed)."""
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "state": self.state.value, "progress": self.progress.to_json(),
-                "error": self.error, "outputs": self.outputs, "media_key": self.media_key,
+                "error": self.error, "export_error": self.export_error,
+                "outputs": self.outputs, "media_key": self.media_key,
                 "name": self.name, "options": self.options,
                 "created_at": round(self.created_at, 3), "updated_at": round(self.updated_at, 3),
                 "run_id": self.run_id, "runs": self.runs}
