@@ -49,8 +49,7 @@ def plan_runs(storage: StorageResource, settings: PipelineSettings, instance: dg
                                  if (reason := give_up_reason(past[k])) is not None}
     rest = [k for k in keys if k not in given_up]
     source_fp = storage.fingerprints(settings)["source_media"]  # reads no setting: one for all
-    probe = probe_once if seal else headers_are_media
-    good = [k for k in rest if not past[k].finished and probe(storage, source_fp, k)]
+    good = [k for k in rest if not past[k].finished and probe_once(storage, source_fp, k, seal)]
     alone = [k for k in rest if k not in set(good)]
     return RunPlan(alone, contiguous_ranges(order, set(good), batch_size), given_up)
 
@@ -64,28 +63,19 @@ def give_up_reason(history: History) -> str | None:
     return None
 
 
-def headers_are_media(storage: StorageResource, fingerprint: str, key: str) -> bool:
-    """True if ``key``'s stored file is sealed as media or its headers say it is (fast)."""
+def probe_once(storage: StorageResource, fingerprint: str, key: str, seal: bool = True) -> bool:
+    """Whether ``key``'s stored file is media: sealed already, else probed (and, with
+    ``seal``, sealed as its ``source_media`` artifact, which decodes it; without, only its
+    headers are read)."""
     if storage.artifacts.manifest(key, "source_media", fingerprint) is not None:
         return True
     media = storage.data.media_file(key)
     if media is None:
         return False
     try:
-        probe_media(media)
-    except MediaPipelineError:
-        return False
-    return True
-
-
-def probe_once(storage: StorageResource, fingerprint: str, key: str) -> bool:
-    """Probe ``key``'s stored file and seal it as ``source_media``; False if it is not media."""
-    if storage.artifacts.manifest(key, "source_media", fingerprint) is not None:
-        return True
-    media = storage.data.media_file(key)
-    if media is None:
-        return False
-    try:
+        if not seal:
+            probe_media(media)
+            return True
         files, info = probe_step(media, storage.artifacts.directory(key, "source_media",
                                                                     fingerprint))
     except MediaPipelineError:
