@@ -39,10 +39,9 @@ from media_pipeline_tests.bad_media import IDS, Input, growing_wav, make_inputs
 
 pytestmark = pytest.mark.slow
 
-CLI_BUDGET_S = 240.0
-"""The whole ``process`` run over every input, real model included (about a minute here)."""
-INBOX_BUDGET_S = 240.0
-"""Every inbox and repair tick with their runs (fake recognizer)."""
+HANG_GUARD_S = 900.0
+"""Past this the ``process`` run is killed as hung (it takes one to two minutes here); speed
+itself is measured in benchmarks/, never asserted here."""
 CLI_MAX_RSS_MB = 1500
 """``process``'s peak memory: reading the 2 GiB sparse file into memory would pass this."""
 MAX_ERROR_CHARS = 200
@@ -187,7 +186,7 @@ def cli_run(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> CliRun:
     started = time.monotonic()
     with (root / "stdout").open("wb") as out, (root / "stderr").open("wb") as err:
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
-        returncode, rss = _wait(proc, CLI_BUDGET_S + 60)
+        returncode, rss = _wait(proc, HANG_GUARD_S)
     seconds = time.monotonic() - started
     writer.stop.set()
     writer.join()
@@ -273,10 +272,9 @@ def test_cli_library_loses_no_row_and_leaves_nothing_pending(cli_run: CliRun) ->
             assert clear_line_problem(row.error) is None, (key, row.error)
 
 
-def test_cli_finishes_in_bounded_time_and_memory_without_a_traceback(
+def test_cli_ends_in_bounded_memory_without_a_traceback(
         cli_run: CliRun) -> None:
     assert cli_run.returncode == 1, (cli_run.returncode, cli_run.stderr[-2000:])
-    assert cli_run.seconds < CLI_BUDGET_S, f"process took {cli_run.seconds:.0f} s"
     assert cli_run.max_rss_mb < CLI_MAX_RSS_MB, f"process peaked at {cli_run.max_rss_mb} MB"
     assert "Traceback" not in cli_run.stderr, cli_run.stderr[-3000:]
     assert_still_sparse(cli_run.media_dir)
@@ -456,7 +454,6 @@ def test_inbox_takes_a_file_being_written_only_once_it_settles(inbox_run: InboxR
     assert after.status == "completed" or clear_line_problem(after.error) is None, after
 
 
-def test_inbox_finishes_in_bounded_time(inbox_run: InboxRun) -> None:
-    assert inbox_run.seconds < INBOX_BUDGET_S, f"{inbox_run.seconds:.0f} s: {inbox_run.ticks}"
+def test_inbox_ticks_until_nothing_is_left(inbox_run: InboxRun) -> None:
     assert inbox_run.ticks[-1].endswith("skip"), inbox_run.ticks
     assert_still_sparse(inbox_run.media_dir)
