@@ -36,8 +36,8 @@ SERVER_ONLY = {"correction_base_url", "separation_models_dir", "device", "cpu_th
                "compute_type", "separation_threads"}
 KEY = "0123456789abcdef"
 # What `process` has besides the setting options.
-PROCESS_OPTIONS = {"paths", "data_dir", "json", "batch_size", "no_progress", "lyrics", "func",
-                   "command"}
+PROCESS_OPTIONS = {"paths", "data_dir", "json", "batch_size", "no_progress", "lyrics", "retry",
+                   "func", "command"}
 
 
 @pytest.fixture
