@@ -28,10 +28,7 @@ lint: $(STAMP)
 	cd $(CURDIR) && $(VENV)/bin/dg check defs
 
 test: lint
-	$(VENV)/bin/pytest -q -p no:cacheprovider --durations=15 --ignore=media_pipeline_tests/narration
-	# Narration in a process of its own: in one process after the whole suite, two narration
-	# runs stalled in CI (not reproduced in any subset; under investigation, see README).
-	$(VENV)/bin/pytest -q -p no:cacheprovider media_pipeline_tests/narration
+	$(VENV)/bin/pytest -q -p no:cacheprovider --durations=15
 
 ui: $(STAMP)
 	mkdir -p $(DAGSTER_HOME)

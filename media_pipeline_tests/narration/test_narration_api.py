@@ -98,6 +98,8 @@ def test_errors(client: TestClient,
     assert anonymous.status_code == 401
 
 
+@pytest.mark.xfail(strict=False, reason="stalled in clean-clone CI runs (2 of 3), never in "
+                   "direct runs: under investigation (README, Development)")
 def test_a_failed_narration_shows_the_providers_message(
         client: TestClient, use_provider: UseProvider) -> None:
     from media_pipeline.tts.errors import ProviderAuthError
