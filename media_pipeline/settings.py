@@ -37,6 +37,11 @@ class PipelineSettings:
     compute_type: str = setting("int8", "CTranslate2 compute type of the Whisper model "
                                 "(int8, float16, float32, ...)", api=False)
     cpu_threads: int = setting(0, "CPU threads for Whisper; 0 means every core", api=False)
+    audio_track: int = setting(-1, "Audio stream to transcribe, counted among the file's "
+                               "audio streams from 0; -1: the one audio_language picks, else "
+                               "the container's default track")
+    audio_language: str = setting("", "Transcribe the audio track tagged with this language "
+                                  "(ISO 639-1 or -2: de, ger, deu); empty: audio_track decides")
     lufs_target: float = setting(-20.0, "Loudness (LUFS) the speech audio is normalized to "
                                  "before voice detection and transcription")
     vad_aggressiveness: int = setting(3, "webrtcvad mode: 0 keeps the most audio .. 3 filters "
@@ -88,6 +93,16 @@ class PipelineSettings:
     correction_model: str = setting("mistral-small-latest", "Model the AI correction asks")
     correction_max_edit_ratio: float = setting(0.3, "Largest accepted character edit distance "
                                                "of a correction, relative to the cue text")
+    write_beside: bool = setting(False, "Also write <media stem>.<lang>.<ext> beside each "
+                                 "source file (under output_dir when that is set)", api=False)
+    output_dir: str = setting("", "Write the files of write_beside into a mirror of the source "
+                              "tree under this folder instead of beside the media", api=False)
+    sidecar_formats: str = setting("srt", "Formats write_beside writes, comma-separated: srt, "
+                                   "vtt, ass, lrc, txt", api=False)
+    overwrite: bool = setting(False, "write_beside replaces a subtitle file the pipeline did "
+                              "not write", api=False)
+    skip_existing: bool = setting(False, "Leave alone media that already have a subtitle in "
+                                  "the target language beside them", api=False)
     preview: bool = setting(False, "Render an MP4 preview with the subtitles burned in")
     preview_seconds: float = setting(30.0, "Length of the preview clip in seconds")
 
@@ -152,6 +167,13 @@ class RuntimeSettings:
     """Stale reprocessing never lets the run queue hold more than this many runs."""
     cancel_grace_s: float = 3.0
     """After a cancel, a run still alive this long is killed."""
+    path_map: str = ""
+    """How a media server's paths read here: ``their=ours`` pairs separated by ``;`` (the
+    longest matching prefix wins), for the webhooks of Jellyfin, Emby and Plex."""
+    webhook_url: str | None = None
+    """POSTed a JSON summary of every finished job (retried with backoff)."""
+    sync_api_timeout_s: float = 900.0
+    """How long ``/asr`` and ``/v1/audio/*`` wait for a transcription before a 504."""
     dagster_postgres_url: str | None = None
     """PostgreSQL URL for the Dagster instance's storage (runs, events, schedules) instead of
     SQLite under the data root: a shared deployment. ``MEDIA_PIPELINE_DAGSTER_POSTGRES_URL``;
@@ -215,6 +237,9 @@ def runtime_settings_from_env(
         cancel_grace_s=num("CANCEL_GRACE_S", base.cancel_grace_s),
         run_retention_days=num("RUN_RETENTION_DAYS", base.run_retention_days),
         inbox_settle_s=num("INBOX_SETTLE_S", base.inbox_settle_s),
+        path_map=env.get(ENV_PREFIX + "PATH_MAP") or base.path_map,
+        webhook_url=env.get(ENV_PREFIX + "WEBHOOK_URL") or None,
+        sync_api_timeout_s=num("SYNC_API_TIMEOUT_S", base.sync_api_timeout_s),
         dagster_postgres_url=env.get(POSTGRES_URL_ENV) or None,
     )
 
