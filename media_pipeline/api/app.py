@@ -12,7 +12,7 @@ import dagster as dg
 from fastapi import Depends, FastAPI
 from fastapi.responses import RedirectResponse
 
-from media_pipeline.api import events, health, jobs, narrations, search
+from media_pipeline.api import events, health, hooks, jobs, narrations, search
 from media_pipeline.api.deps import AppState, require_token
 from media_pipeline.api.errors import install_error_handler
 from media_pipeline.api.limits import BodyLimitMiddleware, BodyLimits
@@ -20,6 +20,7 @@ from media_pipeline.jobs.events import EventLog, JobWatcher
 from media_pipeline.jobs.instance import open_instance
 from media_pipeline.jobs.service import RETRY_AFTER_S, JobService
 from media_pipeline.jobs.submit import RunSubmitter
+from media_pipeline.jobs.webhook import CompletionWebhook, library_describer
 from media_pipeline.settings import (
     PipelineSettings,
     RuntimeSettings,
@@ -51,6 +52,9 @@ def create_app(runtime: RuntimeSettings | None = None, settings: PipelineSetting
 
     watcher = JobWatcher(instance, log, service.get, defaults=settings)
     service.on_created = lambda job: watcher.announce(job, again=True)
+    completion = CompletionWebhook(runtime.webhook_url, library_describer(
+        lambda: service.library)) if runtime.webhook_url else None
+    watcher.on_finished = completion.job_finished if completion else None
     state = AppState(runtime=runtime, settings=settings, jobs=service, events=log)
 
     @asynccontextmanager
@@ -58,11 +62,15 @@ def create_app(runtime: RuntimeSettings | None = None, settings: PipelineSetting
         app.state.stopping.clear()
         if watch:
             watcher.start()
+        if completion is not None:
+            completion.start()
         try:
             yield
         finally:
             app.state.stopping.set()
             watcher.stop()
+            if completion is not None:
+                completion.stop()
 
     app = FastAPI(title="media_pipeline", version="0.1.0", description=DESCRIPTION,
                   lifespan=lifespan, dependencies=[Depends(require_token)])
@@ -81,6 +89,7 @@ def create_app(runtime: RuntimeSettings | None = None, settings: PipelineSetting
     app.include_router(health.router)
     app.include_router(search.router)
     app.include_router(narrations.router)
+    app.include_router(hooks.router)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -64,7 +64,9 @@ def get_library(request: Request) -> Library:
 #: The one route that may carry its token as ``?access_token=``: browsers' EventSource
 #: cannot set headers. Anywhere else a token in the URL would end up in access logs, proxy
 #: logs and browser history, so it is not accepted.
-QUERY_TOKEN_ROUTES = frozenset({("GET", "/api/events")})
+#: Emby's and Plex's webhooks cannot set a header either: only a URL.
+QUERY_TOKEN_ROUTES = frozenset({("GET", "/api/events"), ("POST", "/api/hooks/emby"),
+                                ("POST", "/api/hooks/plex")})
 
 
 def _query_token_allowed(request: Request) -> bool:

@@ -101,6 +101,8 @@ class JobWatcher:
     interval_s: float = 0.5
     defaults: PipelineSettings = field(default_factory=PipelineSettings)
     """The server's settings, for runs that carry none of their own."""
+    on_finished: Callable[[dict[str, Any]], None] | None = None
+    """Called with each terminal job event's data (the completion webhook queues it)."""
     _runs: dict[str, _RunTrack] = field(default_factory=dict)
     _done: deque[str] = field(default_factory=lambda: deque(maxlen=5000))
     _state: dict[str, str] = field(default_factory=dict)
@@ -253,3 +255,5 @@ class JobWatcher:
             self._state[job_id] = state.value
             self._progress.pop(job_id, None)
             self.events.publish(TERMINAL_EVENT[state], data)
+        if self.on_finished is not None:
+            self.on_finished(data)
