@@ -65,3 +65,8 @@ class FileChangedError(MediaPipelineError):
     def __init__(self) -> None:
         super().__init__("the file changed while it was read (still being copied?); "
                          "it is taken once it is complete")
+
+
+class AudioTrackError(MediaPipelineError):
+    """The audio track asked for (``audio_track``, ``audio_language``) is not in the file;
+    the message lists the tracks it has."""

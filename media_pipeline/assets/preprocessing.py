@@ -15,7 +15,8 @@ from media_pipeline.stages.cues_file import StepResult
 @subtitle_asset("source_media", kinds={"ffmpeg"})
 def source_media(context: dg.AssetExecutionContext, pipeline: PipelineConfig,
                  storage: StorageResource) -> dg.MaterializeResult:
-    """The stored file, probed: duration, container, streams. Not-media fails here."""
+    """The stored file, probed: duration, container, streams, its audio tracks and the
+    subtitle tracks it carries. Not-media fails here."""
     def compute(key: str, out: Path, fps: dict[str, str]) -> StepResult:
         media = storage.data.media_file(key)
         if media is None:
@@ -27,7 +28,8 @@ def source_media(context: dg.AssetExecutionContext, pipeline: PipelineConfig,
 @subtitle_asset("vocals", pool="media", kinds={"demucs"})
 def vocals(context: dg.AssetExecutionContext, pipeline: PipelineConfig,
            storage: StorageResource) -> dg.MaterializeResult:
-    """The vocal stem when separation is on; otherwise the source audio passes through."""
+    """The audio track that ``audio_track``/``audio_language`` pick, and its vocal stem when
+    separation is on; otherwise that track of the source passes through."""
     settings = pipeline.settings()
 
     def compute(key: str, out: Path, fps: dict[str, str]) -> StepResult:
@@ -40,12 +42,15 @@ def vocals(context: dg.AssetExecutionContext, pipeline: PipelineConfig,
 @subtitle_asset("speech_audio", pool="media", kinds={"ffmpeg"})
 def speech_audio(context: dg.AssetExecutionContext, pipeline: PipelineConfig,
                  storage: StorageResource) -> dg.MaterializeResult:
-    """16 kHz mono WAV, loudness-normalized to the LUFS target without clipping."""
+    """16 kHz mono WAV of the chosen audio track (or its vocal stem), loudness-normalized to
+    the LUFS target without clipping."""
     settings = pipeline.settings()
 
     def compute(key: str, out: Path, fps: dict[str, str]) -> StepResult:
-        audio = Path(storage.artifacts.info(key, "vocals", fps["vocals"])["audio_file"])
-        return stage.speech_audio_step(audio, settings.lufs_target, out)
+        vocals = storage.artifacts.info(key, "vocals", fps["vocals"])
+        track = {k: vocals[k] for k in stage.TRACK_FIELDS if k in vocals}
+        return stage.speech_audio_step(Path(vocals["audio_file"]), settings.lufs_target, out,
+                                       vocals.get("audio_stream"), track)
     return materialize_partitions(context, "speech_audio", pipeline, storage, compute)
 
 

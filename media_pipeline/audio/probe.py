@@ -8,12 +8,18 @@ audio really lasts, for anything recorded or bounded by it.
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from media_pipeline.errors import NoAudioStreamError, NotMediaError
+
+# FFmpeg's AV_DISPOSITION_* flags (PyAV's av.stream.Disposition has them from version 13).
+_DEFAULT, _COMMENT, _FORCED, _HEARING_IMPAIRED, _VISUAL_IMPAIRED = 0x1, 0x8, 0x40, 0x80, 0x100
 
 
 @dataclass(frozen=True)
 class StreamInfo:
+    """One stream of the container; ``index`` is its absolute index (ffmpeg's ``0:<index>``)."""
+
     index: int
     kind: str
     codec: str
@@ -21,6 +27,14 @@ class StreamInfo:
     channels: int | None = None
     width: int | None = None
     height: int | None = None
+    language: str | None = None
+    """The container's language tag as written (``ger``, ``deu``, ``de``, ``en-US``)."""
+    title: str | None = None
+    default: bool = False
+    forced: bool = False
+    commentary: bool = False
+    """Flagged as commentary or audio description (never the track to transcribe first)."""
+    hearing_impaired: bool = False
 
 
 @dataclass(frozen=True)
@@ -36,8 +50,20 @@ class MediaProbe:
         return any(s.kind == "video" for s in self.streams)
 
     @property
+    def audio_tracks(self) -> tuple[StreamInfo, ...]:
+        """The audio streams in container order: ``audio_tracks[n]`` is audio track ``n``."""
+        return tuple(s for s in self.streams if s.kind == "audio")
+
+    @property
+    def subtitle_tracks(self) -> tuple[StreamInfo, ...]:
+        """Subtitle streams already inside the container."""
+        return tuple(s for s in self.streams if s.kind == "subtitle")
+
+    @property
     def audio(self) -> StreamInfo | None:
-        return next((s for s in self.streams if s.kind == "audio"), None)
+        """The container's default audio track: the one flagged default, else the first."""
+        tracks = self.audio_tracks
+        return next((s for s in tracks if s.default), tracks[0] if tracks else None)
 
 
 def probe_media(path: Path) -> MediaProbe:
@@ -50,21 +76,7 @@ def probe_media(path: Path) -> MediaProbe:
         raise NotMediaError(str(path), "the file is empty")
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
-            streams = []
-            for s in container.streams:
-                ctx = s.codec_context
-                kind = s.type or "unknown"
-                streams.append(
-                    StreamInfo(
-                        index=s.index,
-                        kind=kind,
-                        codec=(ctx.name if ctx is not None else "unknown") or "unknown",
-                        sample_rate=getattr(ctx, "sample_rate", None) if kind == "audio" else None,
-                        channels=getattr(ctx, "channels", None) if kind == "audio" else None,
-                        width=getattr(ctx, "width", None) if kind == "video" else None,
-                        height=getattr(ctx, "height", None) if kind == "video" else None,
-                    )
-                )
+            streams = [_stream_info(s) for s in container.streams]
             duration = _duration_s(container)
             fmt = container.format.name
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
@@ -77,8 +89,45 @@ def probe_media(path: Path) -> MediaProbe:
     return probe
 
 
-def decoded_duration_s(path: Path) -> float:
-    """Seconds of audio the first audio stream of ``path`` decodes to.
+def _stream_info(stream: Any) -> StreamInfo:
+    ctx = stream.codec_context
+    kind = stream.type or "unknown"
+    meta = _metadata(stream)
+    flags = int(getattr(stream, "disposition", 0) or 0)
+    title = meta.get("title")
+    return StreamInfo(
+        index=stream.index,
+        kind=kind,
+        codec=(ctx.name if ctx is not None else "unknown") or "unknown",
+        sample_rate=getattr(ctx, "sample_rate", None) if kind == "audio" else None,
+        channels=getattr(ctx, "channels", None) if kind == "audio" else None,
+        width=getattr(ctx, "width", None) if kind == "video" else None,
+        height=getattr(ctx, "height", None) if kind == "video" else None,
+        language=_language_tag(meta.get("language")),
+        title=title[:200] if title else None,
+        default=bool(flags & _DEFAULT),
+        forced=bool(flags & _FORCED),
+        commentary=bool(flags & (_COMMENT | _VISUAL_IMPAIRED)),
+        hearing_impaired=bool(flags & _HEARING_IMPAIRED),
+    )
+
+
+def _metadata(stream: Any) -> dict[str, str]:
+    try:
+        return {str(k).lower(): str(v) for k, v in dict(stream.metadata).items()}
+    except (UnicodeDecodeError, ValueError, TypeError):
+        return {}
+
+
+def _language_tag(tag: str | None) -> str | None:
+    """The tag as written; ``und`` (undetermined) and empty tags are no language."""
+    tag = (tag or "").strip()
+    return tag[:35] if tag and tag.lower() not in ("und", "unk", "xx", "mis", "zxx") else None
+
+
+def decoded_duration_s(path: Path, stream_index: int | None = None) -> float:
+    """Seconds of audio the audio stream ``stream_index`` of ``path`` decodes to (the first
+    audio stream when None).
 
     A header's duration is whatever the file says: an 8 s MP3 whose Xing header claims
     2**31 frames probes as 56 million seconds. Decoding every frame and counting samples
@@ -93,7 +142,11 @@ def decoded_duration_s(path: Path) -> float:
         with av.open(str(path), metadata_errors="ignore") as container:
             if not container.streams.audio:
                 return 0.0
-            for frame in container.decode(container.streams.audio[0]):
+            stream = container.streams.audio[0]
+            if stream_index is not None:
+                stream = next((s for s in container.streams.audio if s.index == stream_index),
+                              stream)
+            for frame in container.decode(stream):
                 if frame.sample_rate:
                     samples[frame.sample_rate] = samples.get(frame.sample_rate, 0) + \
                         frame.samples

@@ -32,6 +32,7 @@ import numpy as np
 
 from media_pipeline.atomic import atomic_path
 from media_pipeline.audio.ffmpeg import ffmpeg_exe
+from media_pipeline.audio.tracks import ffmpeg_map
 from media_pipeline.errors import MediaPipelineError
 
 DEFAULT_MODEL = "htdemucs"
@@ -234,11 +235,13 @@ def _load(files: tuple[Path, ...], weights: tuple[tuple[float, ...], ...] | None
     return bag
 
 
-def stream_pcm(path: Path, rate: int, channels: int, block_frames: int) -> Iterator[np.ndarray]:
-    """Blocks of ``(frames, channels)`` float32 samples decoded by ffmpeg (last may be short)."""
+def stream_pcm(path: Path, rate: int, channels: int, block_frames: int,
+               stream_index: int | None = None) -> Iterator[np.ndarray]:
+    """Blocks of ``(frames, channels)`` float32 samples of audio stream ``stream_index``
+    (None: the first) decoded by ffmpeg (the last block may be short)."""
     cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-i", str(path),
-           "-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", str(channels), "-ar", str(rate),
-           "-f", "f32le", "-acodec", "pcm_f32le", "pipe:1"]
+           "-map", ffmpeg_map(stream_index), "-vn", "-sn", "-dn", "-ac", str(channels),
+           "-ar", str(rate), "-f", "f32le", "-acodec", "pcm_f32le", "pipe:1"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert proc.stdout is not None
     size = block_frames * channels * 4
@@ -255,10 +258,11 @@ def stream_pcm(path: Path, rate: int, channels: int, block_frames: int) -> Itera
         proc.wait()
 
 
-def _mono_stats(path: Path, rate: int, channels: int) -> tuple[float, float]:
+def _mono_stats(path: Path, rate: int, channels: int,
+                stream_index: int | None) -> tuple[float, float]:
     total = total_sq = 0.0
     count = 0
-    for block in stream_pcm(path, rate, channels, rate * 60):
+    for block in stream_pcm(path, rate, channels, rate * 60, stream_index):
         mono = block.mean(axis=1, dtype=np.float64)
         total += float(mono.sum())
         total_sq += float((mono**2).sum())
@@ -271,8 +275,10 @@ def _mono_stats(path: Path, rate: int, channels: int) -> tuple[float, float]:
 
 def separate_vocals(model: Any, source: Path, dest: Path, segment_s: float = 30.0,
                     overlap_s: float = 2.0, threads: int = 0, stem: str = "vocals",
-                    should_stop: Callable[[], bool] | None = None) -> SeparationResult:
-    """Write ``model``'s ``stem`` of ``source`` to ``dest`` (FLAC), block by block."""
+                    should_stop: Callable[[], bool] | None = None,
+                    stream_index: int | None = None) -> SeparationResult:
+    """Write ``model``'s ``stem`` of ``source``'s audio stream ``stream_index`` (None: the
+    first) to ``dest`` (FLAC), block by block."""
     import soundfile as sf
     import torch
     from demucs.apply import apply_model
@@ -284,7 +290,7 @@ def separate_vocals(model: Any, source: Path, dest: Path, segment_s: float = 30.
     hop = max(1, int(segment_s * rate))
     overlap = min(int(overlap_s * rate), hop // 2)
     started = time.perf_counter()
-    mean, std = _mono_stats(source, rate, channels)
+    mean, std = _mono_stats(source, rate, channels, stream_index)
     std = std or 1.0
     ramp = np.linspace(0.0, 1.0, overlap, dtype=np.float32)[:, None]
     previous_threads = torch.get_num_threads()
@@ -304,7 +310,7 @@ def separate_vocals(model: Any, source: Path, dest: Path, segment_s: float = 30.
                 subtype="PCM_16") as fh:
             window = np.zeros((0, channels), dtype=np.float32)
             tail: np.ndarray | None = None  # separated overlap still to be crossfaded
-            for block in stream_pcm(source, rate, channels, hop):
+            for block in stream_pcm(source, rate, channels, hop, stream_index):
                 window = np.concatenate([window, block])
                 while window.shape[0] >= hop + overlap:
                     tail = _emit(fh, run(window[: hop + overlap]), tail, hop, ramp)

@@ -5,13 +5,15 @@ returns ``(files, info)``: the names it wrote and a JSON-ready summary for metad
 """
 
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from media_pipeline.atomic import write_json_atomic
 from media_pipeline.audio.decode import SPEECH_RATE, decode_mono
 from media_pipeline.audio.loudness import normalize_loudness
-from media_pipeline.audio.probe import decoded_duration_s, probe_media
+from media_pipeline.audio.probe import StreamInfo, decoded_duration_s, probe_media
+from media_pipeline.audio.tracks import ChosenTrack, choose_audio_track
 from media_pipeline.audio.vad import CutMap, VadOptions, speech_regions
 from media_pipeline.audio.wav import read_wav, write_wav
 from media_pipeline.settings import PipelineSettings
@@ -26,20 +28,44 @@ def probe_step(media_file: Path, out_dir: Path) -> StepResult:
     headers claim (a forged or broken header can claim years).
     """
     probe = probe_media(media_file)
+    default = probe.audio
     # Nothing decoding here is left to the speech stage to report (its ffmpeg may read what
-    # PyAV cannot); the header's claim stands in until then.
-    decoded_s = decoded_duration_s(media_file) or probe.duration_s
+    # PyAV cannot); the header's claim stands in until then. The default track is measured:
+    # the probe does not depend on settings, and a file's tracks last about as long.
+    decoded_s = decoded_duration_s(media_file, default.index if default else None) \
+        or probe.duration_s
     info = {
         "duration_s": round(decoded_s, 3),
         "container_duration_s": round(probe.duration_s, 3),
         "format": probe.format_name,
         "has_video": probe.has_video,
-        "audio_codec": probe.audio.codec if probe.audio else None,
-        "streams": [s.__dict__ for s in probe.streams],
+        "audio_codec": default.codec if default else None,
+        "streams": [asdict(s) for s in probe.streams],
+        "audio_tracks": [_audio_track(n, s) for n, s in enumerate(probe.audio_tracks)],
+        "subtitle_tracks": [_subtitle_track(s) for s in probe.subtitle_tracks],
         "media_file": str(media_file),
     }
     write_json_atomic(out_dir / "probe.json", info)
     return {"probe": "probe.json"}, info
+
+
+def _audio_track(track: int, s: StreamInfo) -> dict[str, Any]:
+    return {"track": track, "stream_index": s.index, "language": s.language, "title": s.title,
+            "codec": s.codec, "channels": s.channels, "default": s.default,
+            "commentary": s.commentary}
+
+
+def _subtitle_track(s: StreamInfo) -> dict[str, Any]:
+    return {"stream_index": s.index, "codec": s.codec, "language": s.language,
+            "title": s.title, "default": s.default, "forced": s.forced,
+            "hearing_impaired": s.hearing_impaired}
+
+
+def chosen_track(media_file: Path, settings: PipelineSettings) -> ChosenTrack:
+    """The audio track of ``media_file`` that ``audio_track``/``audio_language`` pick (the
+    headers are read again: cheap, and right for probes recorded before tracks were)."""
+    return choose_audio_track(probe_media(media_file).audio_tracks, settings.audio_track,
+                              settings.audio_language)
 
 
 def vocals_step(media_file: Path, settings: PipelineSettings, models_dir: Path,
@@ -50,18 +76,20 @@ def vocals_step(media_file: Path, settings: PipelineSettings, models_dir: Path,
     ``on`` without weights fails with the path to put them at; ``auto`` then falls back to
     the source audio and says so. ``audio_file`` is what the next step decodes.
     """
-    from media_pipeline.audio import separation as sep
     from media_pipeline.errors import ConfigurationError
 
     mode = settings.separation
     if mode not in ("off", "on", "auto"):
         raise ConfigurationError(f"unknown separation {mode!r} (off, on, auto)")
-    info: dict[str, Any] = {"separation": mode, "applied": False, "audio_file": str(media_file)}
+    track = chosen_track(media_file, settings)
+    stream = track.stream.index
+    info: dict[str, Any] = {"separation": mode, "applied": False, "audio_file": str(media_file),
+                            "audio_stream": stream, **track_fields(track)}
     files = {"vocals": "vocals.json"}
     if mode == "auto":
         from media_pipeline.audio.music_detect import detect_music
 
-        decision = detect_music(media_file, duration_s)
+        decision = detect_music(media_file, duration_s, stream)
         info.update(is_music=decision.is_music, music_share=round(decision.music_share, 3),
                     music_windows=decision.to_dict()["windows"])
     if mode == "off":
@@ -69,35 +97,63 @@ def vocals_step(media_file: Path, settings: PipelineSettings, models_dir: Path,
     elif mode == "auto" and not info["is_music"]:
         info["reason"] = "auto: the audio is not music; the source audio is used"
     else:
-        try:
-            resolved = sep.resolve_model(settings.separation_model, models_dir)
-        except sep.SeparationError as exc:  # no weights (or no demucs)
-            if mode == "on":
-                raise
-            info.update(fallback=True, reason=f"auto: music, but {exc.user_message}; "
-                        "the source audio is used without separation")
-        else:
-            result = sep.separate_vocals(
-                sep.load_separator(resolved), media_file, out_dir / "vocals.flac",
-                segment_s=settings.separation_segment_s, threads=settings.separation_threads,
-                should_stop=should_stop)
-            info.update(applied=True, audio_file=str(result.path), model=resolved.identity,
-                        sample_rate=result.sample_rate, channels=result.channels,
-                        stem_s=round(result.audio_s, 3), seconds=round(result.seconds, 3),
-                        real_time_factor=round(result.real_time_factor, 4),
-                        reason=f"{mode}: vocals isolated with Demucs {resolved.name}")
+        info.update(_separate(media_file, stream, settings, models_dir, out_dir, should_stop))
+        if info["applied"]:
             files["stem"] = "vocals.flac"
     write_json_atomic(out_dir / "vocals.json", info)
     return files, info
 
 
-def speech_audio_step(audio_file: Path, lufs_target: float, out_dir: Path) -> StepResult:
-    samples = decode_mono(audio_file, SPEECH_RATE)
+TRACK_FIELDS = ("audio_track", "audio_stream_index", "audio_language", "audio_title",
+                "audio_chosen_by")
+"""The info fields that record the chosen audio track (vocals and speech_audio)."""
+
+
+def track_fields(track: ChosenTrack) -> dict[str, Any]:
+    """The chosen audio track as flat info fields (Dagster shows scalars as they are)."""
+    values = (track.track, track.stream.index, track.stream.language, track.stream.title,
+              track.chosen_by)
+    return dict(zip(TRACK_FIELDS, values, strict=True))
+
+
+def _separate(media_file: Path, stream: int, settings: PipelineSettings, models_dir: Path,
+              out_dir: Path, should_stop: Callable[[], bool] | None) -> dict[str, Any]:
+    """Demucs over audio stream ``stream``: the info fields of the stem, or of the fallback."""
+    from media_pipeline.audio import separation as sep
+
+    mode = settings.separation
+    try:
+        resolved = sep.resolve_model(settings.separation_model, models_dir)
+    except sep.SeparationError as exc:  # no weights (or no demucs)
+        if mode == "on":
+            raise
+        return {"fallback": True, "reason": f"auto: music, but {exc.user_message}; "
+                "the source audio is used without separation"}
+    result = sep.separate_vocals(
+        sep.load_separator(resolved), media_file, out_dir / "vocals.flac",
+        segment_s=settings.separation_segment_s, threads=settings.separation_threads,
+        should_stop=should_stop, stream_index=stream)
+    # The stem has one audio stream: the next step decodes its first.
+    return {"applied": True, "audio_file": str(result.path), "audio_stream": None,
+            "model": resolved.identity, "sample_rate": result.sample_rate,
+            "channels": result.channels, "stem_s": round(result.audio_s, 3),
+            "seconds": round(result.seconds, 3),
+            "real_time_factor": round(result.real_time_factor, 4),
+            "reason": f"{mode}: vocals isolated with Demucs {resolved.name}"}
+
+
+def speech_audio_step(audio_file: Path, lufs_target: float, out_dir: Path,
+                      stream_index: int | None = None,
+                      track: dict[str, Any] | None = None) -> StepResult:
+    """``speech.wav``: audio stream ``stream_index`` of ``audio_file`` (None: its first) at
+    16 kHz mono, loudness-normalized; ``track`` (the chosen track's fields) is recorded."""
+    samples = decode_mono(audio_file, SPEECH_RATE, stream_index)
     normalized, loud = normalize_loudness(samples, SPEECH_RATE, lufs_target)
     write_wav(out_dir / "speech.wav", normalized, SPEECH_RATE)
     info = {"duration_s": round(samples.shape[0] / SPEECH_RATE, 3),
             "input_lufs": _finite(loud.input_lufs), "output_lufs": _finite(loud.output_lufs),
-            "gain_db": round(float(loud.gain_db), 2), "peak_limited": loud.peak_limited}
+            "gain_db": round(float(loud.gain_db), 2), "peak_limited": loud.peak_limited,
+            **(track or {})}
     return {"wav": "speech.wav"}, info
 
 

@@ -42,7 +42,8 @@ CORRECTION = ("correction_enabled", "correction_base_url", "correction_model",
 # Dict order is topological: every asset comes after its upstream assets.
 ASSETS: dict[str, AssetFacts] = {
     "source_media": AssetFacts("1", (), (), PRE),
-    "vocals": AssetFacts("1", ("source_media",), ("separation",), PRE, ("separation_model",)),
+    "vocals": AssetFacts("1", ("source_media",), ("separation", "audio_track", "audio_language"),
+                         PRE, ("separation_model",)),
     "speech_audio": AssetFacts("1", ("vocals",), ("lufs_target",), PRE),
     "speech_regions": AssetFacts("5", ("speech_audio",), VAD, PRE),
     "transcript": AssetFacts("3", ("speech_audio", "speech_regions"),

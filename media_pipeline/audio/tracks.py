@@ -1,0 +1,108 @@
+"""Which audio track of a file to transcribe: by index, by language tag, or the default.
+
+Containers tag tracks with ISO 639-2 codes, in either of its forms (``ger`` bibliographic,
+``deu`` terminological), sometimes with ISO 639-1 (``de``) or a BCP 47 tag (``de-DE``);
+users say any of these. :func:`language_key` maps them all to one key, so ``de``, ``ger``
+and ``deu`` pick the same track.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from media_pipeline.audio.probe import StreamInfo
+from media_pipeline.errors import AudioTrackError
+
+# ISO 639-1 → its ISO 639-2 codes (terminological first, then bibliographic where it
+# differs), for every language Whisper writes.
+_ISO639 = {
+    "af": "afr", "am": "amh", "ar": "ara", "as": "asm", "az": "aze", "ba": "bak",
+    "be": "bel", "bg": "bul", "bn": "ben", "bo": "bod tib", "br": "bre", "bs": "bos",
+    "ca": "cat", "cs": "ces cze", "cy": "cym wel", "da": "dan", "de": "deu ger",
+    "el": "ell gre", "en": "eng", "es": "spa", "et": "est", "eu": "eus baq", "fa": "fas per",
+    "fi": "fin", "fo": "fao", "fr": "fra fre", "gl": "glg", "gu": "guj", "ha": "hau",
+    "he": "heb", "hi": "hin", "hr": "hrv", "ht": "hat", "hu": "hun", "hy": "hye arm",
+    "id": "ind", "is": "isl ice", "it": "ita", "ja": "jpn", "jv": "jav", "ka": "kat geo",
+    "kk": "kaz", "km": "khm", "kn": "kan", "ko": "kor", "la": "lat", "lb": "ltz", "ln": "lin",
+    "lo": "lao", "lt": "lit", "lv": "lav", "mg": "mlg", "mi": "mri mao", "mk": "mkd mac",
+    "ml": "mal", "mn": "mon", "mr": "mar", "ms": "msa may", "mt": "mlt", "my": "mya bur",
+    "ne": "nep", "nl": "nld dut", "nn": "nno", "no": "nor nob", "oc": "oci", "pa": "pan",
+    "pl": "pol", "ps": "pus", "pt": "por", "ro": "ron rum", "ru": "rus", "sa": "san",
+    "sd": "snd", "si": "sin", "sk": "slk slo", "sl": "slv", "sn": "sna", "so": "som",
+    "sq": "sqi alb", "sr": "srp", "su": "sun", "sv": "swe", "sw": "swa", "ta": "tam",
+    "te": "tel", "tg": "tgk", "th": "tha", "tk": "tuk", "tl": "tgl", "tr": "tur", "tt": "tat",
+    "uk": "ukr", "ur": "urd", "uz": "uzb", "vi": "vie", "yi": "yid", "yo": "yor",
+    "zh": "zho chi",
+}
+_ALIASES = {three: two for two, codes in _ISO639.items() for three in codes.split()}
+_ALIASES.update({"jw": "jv", "iw": "he", "in": "id", "ji": "yi", "nb": "no"})
+
+
+def language_key(tag: str | None) -> str:
+    """One key per language for any ISO 639-1/-2 or BCP 47 tag ('' for none)."""
+    base = (tag or "").strip().lower().replace("_", "-").split("-")[0]
+    return _ALIASES.get(base, base)
+
+
+@dataclass(frozen=True)
+class ChosenTrack:
+    """The audio track a file is transcribed from, and why."""
+
+    track: int
+    """Its position among the file's audio streams, from 0."""
+    stream: StreamInfo
+    chosen_by: str
+    """``audio_track``, ``audio_language`` or ``default``."""
+
+    def to_dict(self) -> dict[str, object]:
+        return {"track": self.track, "stream_index": self.stream.index,
+                "language": self.stream.language, "title": self.stream.title,
+                "channels": self.stream.channels, "default": self.stream.default,
+                "chosen_by": self.chosen_by}
+
+
+def choose_audio_track(tracks: Sequence[StreamInfo], index: int = -1,
+                       language: str = "") -> ChosenTrack:
+    """The track ``index`` (0 = first audio stream) when given, else the one tagged
+    ``language``, else the container's default; raises AudioTrackError listing the tracks.
+
+    Among several tracks in the language, the default-flagged one wins, then one that is
+    not commentary or audio description, then the first.
+    """
+    if not tracks:
+        raise AudioTrackError("the file has no audio track")
+    if index >= 0:
+        if index >= len(tracks):
+            raise AudioTrackError(f"there is no audio track {index}; the file has "
+                                  f"{describe_tracks(tracks)}")
+        return ChosenTrack(index, tracks[index], "audio_track")
+    if language.strip():
+        wanted = language_key(language)
+        matches = [n for n, t in enumerate(tracks) if language_key(t.language) == wanted]
+        if not matches:
+            raise AudioTrackError(f"no audio track in language {language.strip()!r}; the "
+                                  f"file has {describe_tracks(tracks)}")
+        best = min(matches, key=lambda n: (not tracks[n].default, tracks[n].commentary
+                                           or "commentary" in (tracks[n].title or "").lower()))
+        return ChosenTrack(best, tracks[best], "audio_language")
+    default = next((n for n, t in enumerate(tracks) if t.default), 0)
+    return ChosenTrack(default, tracks[default], "default")
+
+
+def describe_tracks(tracks: Sequence[StreamInfo]) -> str:
+    """``2 audio tracks: 0 eng "English", 1 ger "Deutsch" (default)``: for one-line errors."""
+    parts = []
+    for n, t in enumerate(tracks):
+        part = f"{n} {t.language or 'und'}"
+        if t.title:
+            part += f' "{t.title[:40]}"'
+        if t.default:
+            part += " (default)"
+        parts.append(part)
+    noun = "audio track" if len(tracks) == 1 else "audio tracks"
+    return f"{len(tracks)} {noun}: " + ", ".join(parts)
+
+
+def ffmpeg_map(stream_index: int | None) -> str:
+    """ffmpeg's ``-map`` value for absolute stream ``stream_index`` (None: the first audio
+    stream, which is all a decoded stem or a plain audio file has)."""
+    return "0:a:0" if stream_index is None else f"0:{int(stream_index)}"
