@@ -28,6 +28,7 @@ from media_pipeline.resources.storage import StorageResource
 from media_pipeline.resources.whisper import WhisperResource
 from media_pipeline.settings import PipelineSettings, RuntimeSettings
 from media_pipeline.stages.music import media_settings, settings_for_lyrics
+from media_pipeline.stages.sidecars import sidecars_current
 from media_pipeline.store.intake import list_media_files, store_file
 from media_pipeline.store.lyrics import read_lyrics_file, sidecar_lyrics, store_lyrics
 from media_pipeline.store.paths import DataRoot
@@ -44,10 +45,13 @@ class FileResult:
     outputs: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     cached: bool = False
+    sidecars: list[str] = field(default_factory=list)
+    """Subtitle files of ours beside this source (or under output_dir) after the run."""
 
     def to_json(self) -> dict[str, object]:
         return {"source": self.source, "key": self.key, "status": self.status,
-                "error": self.error, "outputs": self.outputs, "seconds": round(self.seconds, 3)}
+                "error": self.error, "outputs": self.outputs, "seconds": round(self.seconds, 3),
+                "sidecars": self.sidecars}
 
 
 OnStage = Callable[[str, str], None]
@@ -154,7 +158,8 @@ def _process_keys(keys: dict[str, str | None], batch: Batch, settings: PipelineS
     known = batch.library.get_many(wanted)
     fingerprints = {k: storage.fingerprints(settings, k) for k in wanted}
     pending = [k for k in wanted if not _up_to_date(known.get(k),
-                                                    fingerprints[k]["library_entry"])]
+                                                    fingerprints[k]["library_entry"])
+               or not sidecars_current(DataRoot.of(batch.runtime), settings, k, fingerprints[k])]
     if any(storage.artifacts.manifest(k, "transcript", fingerprints[k]["transcript"]) is None
            for k in pending):  # the model will be needed: load it while the first stages run
         threading.Thread(target=_warm_up, args=(storage, settings), daemon=True).start()

@@ -13,9 +13,11 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import RedirectResponse
 
 from media_pipeline.api import events, health, hooks, jobs, narrations, search
+from media_pipeline.api.asr_compat import router as asr_compat_router
 from media_pipeline.api.deps import AppState, require_token
 from media_pipeline.api.errors import install_error_handler
 from media_pipeline.api.limits import BodyLimitMiddleware, BodyLimits
+from media_pipeline.api.openai_compat import router as openai_compat_router
 from media_pipeline.jobs.events import EventLog, JobWatcher
 from media_pipeline.jobs.instance import open_instance
 from media_pipeline.jobs.service import RETRY_AFTER_S, JobService
@@ -89,6 +91,8 @@ def create_app(runtime: RuntimeSettings | None = None, settings: PipelineSetting
     app.include_router(health.router)
     app.include_router(search.router)
     app.include_router(narrations.router)
+    app.include_router(asr_compat_router)
+    app.include_router(openai_compat_router)
     app.include_router(hooks.router)
 
     @app.get("/", include_in_schema=False)

@@ -7,15 +7,17 @@
 - A ``Content-Length`` over the limit is answered 413 at once, without reading the body.
 - A body without ``Content-Length`` (chunked) is counted while it streams in and cut off with
   413 once it passes the limit.
-- ``POST /api/jobs`` with an upload, when ``MAX_PENDING_MEDIA_JOBS`` media jobs created
-  through the API already wait, is answered 429 with ``Retry-After`` before the body is
-  read (for an authorized client; others get their 401 from the app). The job service checks
-  again when it creates the job (two uploads may pass here at once).
+- A media upload (``POST /api/jobs``, ``/asr``, ``/detect-language``, ``/v1/audio/…``), when
+  ``MAX_PENDING_MEDIA_JOBS`` media jobs created through the API already wait, is answered
+  429 with ``Retry-After`` before the body is read (for an authorized client; others get
+  their 401 from the app). The job service checks again when it creates the job (two
+  uploads may pass here at once).
 
 An error answer sent before the whole body arrived closes the connection, so a client that
-keeps sending is not drained for gigabytes.
+keeps sending is not drained for gigabytes. Under ``/v1/`` the answer has OpenAI's error shape.
 """
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +30,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from media_pipeline.api.deps import require_token
 from media_pipeline.api.uploads import MULTIPART_OVERHEAD
 
-UPLOAD_ROUTES = frozenset({("POST", "/api/jobs")})
+UPLOAD_ROUTES = frozenset({("POST", "/api/jobs"), ("POST", "/asr"), ("POST", "/detect-language"),
+                           ("POST", "/v1/audio/transcriptions"),
+                           ("POST", "/v1/audio/translations")})
 """Routes that take a media upload (multipart) and create a media job."""
 
 
@@ -68,6 +72,19 @@ def _authorized(scope: Scope) -> bool:
     return True
 
 
+def _openai(scope: Scope) -> bool:
+    return str(scope.get("path", "")).startswith("/v1/")
+
+
+def openai_error_body(status: int, message: str) -> dict[str, Any]:
+    """OpenAI's error body for HTTP ``status`` (``{"error": {message, type, param, code}}``)."""
+    kind = "server_error" if status >= 500 else (
+        "rate_limit_error" if status == 429 else "invalid_request_error")
+    code = {401: "invalid_api_key", 413: "file_too_large", 429: "rate_limit_exceeded",
+            504: "timeout"}.get(status)
+    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
+
+
 def _has_body(scope: Scope) -> bool:
     length = _header(scope, b"content-length")
     return (length is not None and length.strip() not in ("", "0")) or \
@@ -84,9 +101,11 @@ def _found(exc: BaseException) -> bool:
 
 
 async def refuse(send: Send, status: int, detail: str,
-                 headers: dict[str, str] | None = None) -> None:
-    """A JSON error answer that also closes the connection (the body is left unread)."""
-    body = ('{"detail":"' + detail.replace('"', "'") + '"}').encode()
+                 headers: dict[str, str] | None = None, openai: bool = False) -> None:
+    """A JSON error answer that also closes the connection (the body is left unread);
+    ``openai``: in OpenAI's error shape."""
+    body = json.dumps(openai_error_body(status, detail) if openai else {"detail": detail}
+                      ).encode()
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
            (b"connection", b"close")]
     raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
@@ -113,11 +132,12 @@ class BodyLimitMiddleware:
         limit = self.limit_for(scope)
         length = _header(scope, b"content-length")
         if length is not None and length.strip().isdigit() and int(length) > limit:
-            await refuse(send, 413, self._too_large(limit))
+            await refuse(send, 413, self._too_large(limit), openai=_openai(scope))
             return
         if await self._too_many_pending(scope):
             await refuse(send, 429, "MAX_PENDING_MEDIA_JOBS media jobs are already waiting; "
-                         "try again later", {"Retry-After": str(self.limits.retry_after_s)})
+                         "try again later", {"Retry-After": str(self.limits.retry_after_s)},
+                         openai=_openai(scope))
             return
         await self._limited(scope, receive, send, limit)
 
@@ -148,7 +168,7 @@ class BodyLimitMiddleware:
             if not _found(exc):
                 raise
             if not state["started"]:
-                await refuse(send, 413, self._too_large(limit))
+                await refuse(send, 413, self._too_large(limit), openai=_openai(scope))
 
     async def _too_many_pending(self, scope: Scope) -> bool:
         limits = self.limits

@@ -3,11 +3,12 @@
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from media_pipeline.automation.repair import waiting_reasons
-from media_pipeline.batch import Batch, process_files
+from media_pipeline.batch import Batch, FileResult, process_files
 from media_pipeline.cli.options import (
     DATA_DIR_HELP,
     FileProgress,
@@ -18,10 +19,13 @@ from media_pipeline.cli.options import (
     settings_from_args,
 )
 from media_pipeline.jobs.instance import open_instance
+from media_pipeline.library.db import Library
+from media_pipeline.library.sidecars import SidecarStore
 from media_pipeline.settings import RuntimeSettings
 from media_pipeline.stages.refining import profile_for
 from media_pipeline.store.intake import list_media_files
 from media_pipeline.store.paths import DataRoot
+from media_pipeline.subtitles.sidecar_names import parse_formats
 
 
 def add_process_parsers(sub: Any) -> None:
@@ -49,10 +53,16 @@ def cmd_process(args: argparse.Namespace) -> int:
     runtime = runtime_from_args(args)
     settings = settings_from_args(args)
     profile_for(settings)  # an unknown profile is a usage error, before any work
+    if settings.write_beside:
+        parse_formats(settings.sidecar_formats)  # likewise an unknown sidecar format
+    if settings.output_dir:  # relative to where the command was typed, whoever runs it
+        settings = replace(settings, output_dir=str(Path(settings.output_dir).resolve()))
     found = {p: list_media_files([Path(p)]) for p in args.paths}  # the one walk of the tree
     files = [f for fs in found.values() for f in fs]
     if not files:
         return fail(f"no audio or video files under {', '.join(args.paths)}")
+    library = DataRoot.of(runtime).library()
+    SidecarStore(library).record_roots(source_roots(found))
     for path in (p for p, fs in found.items() if not fs):
         print(f"note: no audio or video files under {path}", file=sys.stderr)
     bar = FileProgress("subtitles", args.no_progress)
@@ -66,17 +76,47 @@ def cmd_process(args: argparse.Namespace) -> int:
         bar.close()
         raise
     bar.close(finished=True)
+    if settings.write_beside:
+        add_sidecars(results, library)
     failed = [r for r in results if r.status != "completed"]
     if args.json:
         for r in results:
             print(json.dumps(r.to_json(), ensure_ascii=False))
         return 1 if failed else 0
     for r in results:
-        where = r.outputs.get("srt", "") if r.status == "completed" else r.error
+        where = (r.sidecars[0] if r.sidecars else r.outputs.get("srt", "")
+                 ) if r.status == "completed" else r.error
         print(f"{r.status:<9} {r.key or '-':<16} {printable(Path(r.source).name)}  {where}")
     print(f"{len(results) - len(failed)} completed, {len(failed)} failed; "
           f"data in {runtime.data_dir}")
     return 1 if failed else 0
+
+
+def source_roots(found: dict[str, list[Path]]) -> dict[str, str]:
+    """The folder each file was found under (a file named directly: its own folder), by
+    resolved path: ``--output-dir`` mirrors the tree below it."""
+    roots = {}
+    for given, files in found.items():
+        top = Path(given).resolve()
+        for f in files:
+            path = f.resolve()
+            roots[str(path)] = str(top if top.is_dir() else path.parent)
+    return roots
+
+
+def add_sidecars(results: list[FileResult], library: Library) -> None:
+    """Each result's sidecar files; a note on stderr for each file left alone or skipped."""
+    store = SidecarStore(library)
+    for r in results:
+        if r.key is None or r.status != "completed":
+            continue
+        source = str(Path(r.source).resolve())
+        _, outcomes = store.outcomes(r.key)
+        mine = [o for o in outcomes if o.source == source]
+        r.sidecars = [o.path for o in mine if o.ours]
+        for o in mine:
+            if o.note:
+                print(f"note: {printable(o.note)}", file=sys.stderr)
 
 
 def printable(name: str) -> str:

@@ -62,6 +62,8 @@ ASSETS: dict[str, AssetFacts] = {
                           PREVIEW),
     "library_entry": AssetFacts("1", ("subtitles", "confidence_report", "waveform", "preview"),
                                 (), EXPORTING),
+    "sidecars": AssetFacts("1", ("library_entry",), ("write_beside", "output_dir",
+                           "sidecar_formats", "overwrite", "skip_existing"), EXPORTING),
 }
 
 CODE_VERSIONS: dict[str, str] = {name: f.code_version for name, f in ASSETS.items()}
