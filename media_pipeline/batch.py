@@ -45,12 +45,16 @@ class FileResult:
     outputs: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     cached: bool = False
+    language: str | None = None
+    """The spoken language (detected, or as set), ISO 639-1."""
+    language_probability: float | None = None
     sidecars: list[str] = field(default_factory=list)
     """Subtitle files of ours beside this source (or under output_dir) after the run."""
 
     def to_json(self) -> dict[str, object]:
         return {"source": self.source, "key": self.key, "status": self.status,
                 "error": self.error, "outputs": self.outputs, "seconds": round(self.seconds, 3),
+                "language": self.language, "language_probability": self.language_probability,
                 "sidecars": self.sidecars}
 
 
@@ -174,7 +178,9 @@ def _process_keys(keys: dict[str, str | None], batch: Batch, settings: PipelineS
         results[source] = FileResult(
             source, key, "completed" if ok else "failed",
             None if ok else (row.error if row and row.error else "processing failed"),
-            row.outputs if ok and row else {}, seconds.get(key or "", 0.0), key not in pending)
+            row.outputs if ok and row else {}, seconds.get(key or "", 0.0), key not in pending,
+            language=row.language if ok and row else None,
+            language_probability=row.language_probability if ok and row else None)
     return results
 
 

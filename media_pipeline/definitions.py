@@ -9,6 +9,7 @@ import dagster as dg
 from media_pipeline.assets.checks import subtitle_rules
 from media_pipeline.assets.edits import edited_cues
 from media_pipeline.assets.export import library_entry, subtitles
+from media_pipeline.assets.language import spoken_language
 from media_pipeline.assets.narration import NARRATION_ASSETS, narration_round_trip
 from media_pipeline.assets.preprocessing import source_media, speech_audio, speech_regions, vocals
 from media_pipeline.assets.refining import corrected_cues, cues
@@ -43,7 +44,8 @@ from media_pipeline.settings import (
 )
 from media_pipeline.store.paths import DataRoot
 
-SUBTITLE_ASSETS = [source_media, vocals, speech_audio, speech_regions, transcript, cues,
+SUBTITLE_ASSETS = [source_media, vocals, speech_audio, speech_regions, spoken_language,
+                   transcript, cues,
                    corrected_cues, edited_cues, subtitles, confidence_report, waveform, preview,
                    library_entry, sidecars]
 SUBTITLE_CHECKS = [subtitle_rules]

@@ -27,11 +27,19 @@ def setting(default: T, description: str, *, api: bool = True) -> T:
 class PipelineSettings:
     """Settings that change what the subtitle assets produce (they enter fingerprints)."""
 
-    model: str = setting("tiny.en", "Whisper model: tiny.en (bundled), base (bundled "
-                         "multilingual) or another model name; the CLI also takes a "
-                         "CTranslate2 model folder")
+    model: str = setting("auto", "Whisper model: auto (each file's language is detected; "
+                         "English goes to english_model, other languages to "
+                         "multilingual_model), tiny.en (bundled), base (bundled multilingual) "
+                         "or another model name; the CLI also takes a CTranslate2 model folder")
     language: str = setting("", "Spoken language as an ISO 639 code; empty for auto-detection "
-                            "(English-only models always give en)")
+                            "over the file's speech (English-only models always give en)")
+    english_model: str = setting("tiny.en", "With model auto: the Whisper model for English "
+                                 "speech", api=False)
+    multilingual_model: str = setting("base", "With model auto: the Whisper model that detects "
+                                      "the language and writes every language but English",
+                                      api=False)
+    task: str = setting("transcribe", "transcribe (subtitles in the spoken language) or "
+                        "translate (English subtitles from any language; multilingual model)")
     beam_size: int = setting(5, "Beam width of Whisper's decoder")
     device: str = setting("cpu", "Device Whisper runs on: cpu, cuda or auto", api=False)
     compute_type: str = setting("int8", "CTranslate2 compute type of the Whisper model "

@@ -34,7 +34,8 @@ SPECS = {s.name: s for s in setting_specs()}
 NAMES = set(SPECS)
 SERVER_ONLY = {"correction_base_url", "separation_models_dir", "device", "cpu_threads",
                "compute_type", "separation_threads", "write_beside", "output_dir",
-               "sidecar_formats", "overwrite", "skip_existing"}
+               "sidecar_formats", "overwrite", "skip_existing", "english_model",
+               "multilingual_model"}
 KEY = "0123456789abcdef"
 # What `process` has besides the setting options.
 PROCESS_OPTIONS = {"paths", "data_dir", "json", "batch_size", "no_progress", "lyrics", "retry",

@@ -28,6 +28,8 @@ class AsrOptions:
     beam_size: int = 5
     english_only: bool = False
     batch_size: int = 8
+    task: str = "transcribe"
+    """Whisper's task: transcribe, or translate (English text from any language)."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ def transcribe_regions(
     segments_iter, info = BatchedInferencePipeline(model).transcribe(
         speech,
         language=language,
+        task="transcribe" if options.english_only else options.task,
         beam_size=options.beam_size,
         word_timestamps=True,
         clip_timestamps=[{"start": a / 1000, "end": b / 1000} for a, b in windows],

@@ -37,9 +37,13 @@ def library_facts(storage: StorageResource, model: str, key: str,
     probe, heard = store.info(key, "source_media", fps["source_media"]), \
         store.info(key, "transcript", fps["transcript"])
     files = store.require(key, "subtitles", fps["subtitles"])["files"]
+    spoken = str(heard.get("spoken_language") or heard["language"])  # detected, else Whisper's
     return LibraryFacts(
-        duration_s=float(probe["duration_s"]), language=str(heard["language"]),
-        word_count=int(heard["word_count"]), model=model, fingerprint=fps["library_entry"],
+        duration_s=float(probe["duration_s"]), language=spoken,
+        language_probability=float(heard.get("spoken_language_probability")
+                                   or heard["language_probability"]),
+        word_count=int(heard["word_count"]), model=str(heard.get("model") or model),
+        fingerprint=fps["library_entry"],
         outputs={fmt: str(store.find(key, "subtitles", fps["subtitles"], fmt)) for fmt in files},
         cues_file=store.find(key, "edited_cues", fps["edited_cues"], "cues"))
 

@@ -82,7 +82,7 @@ MAX_LYRICS_CHARS = 100_000
 #: folder that exists differs from one that does not, which would let any client map the
 #: server's directories. A model folder is for the server's own settings (and the CLI).
 WHISPER_MODEL_NAMES = (
-    "tiny.en", "tiny", "base.en", "base", "small.en", "small", "medium.en", "medium",
+    "auto", "tiny.en", "tiny", "base.en", "base", "small.en", "small", "medium.en", "medium",
     "large-v1", "large-v2", "large-v3", "large", "large-v3-turbo", "turbo",
     "distil-small.en", "distil-medium.en", "distil-large-v2", "distil-large-v3",
     "distil-large-v3.5")
@@ -161,6 +161,8 @@ class JobOptions:
             raise ValueError(f"lyrics are limited to {MAX_LYRICS_CHARS} characters")
         if self.model is not None and self.model not in WHISPER_MODEL_NAMES:
             raise ValueError("model must be one of " + ", ".join(WHISPER_MODEL_NAMES))
+        if self.task is not None and self.task not in ("transcribe", "translate"):
+            raise ValueError("task must be transcribe or translate")
         if self.separation_model is not None and \
                 not _SEPARATION_MODEL.match(self.separation_model):
             raise ValueError("separation_model must be a Demucs model name such as "

@@ -202,6 +202,9 @@ class JobService:
             english = is_english_only(settings.model, self.storage.model_dir(settings))
         except MediaPipelineError as exc:
             raise InvalidOptionsError(exc.user_message) from exc
+        if english and settings.task == "translate":
+            raise InvalidOptionsError(f"model {settings.model!r} is English-only; task "
+                                      "translate needs a multilingual model")
         if english and settings.language not in ("", "en"):
             raise InvalidOptionsError(f"model {settings.model!r} is English-only; language "
                                       f"{settings.language!r} needs a multilingual model")

@@ -51,7 +51,13 @@ CREATE TABLE IF NOT EXISTS cues (
     text VARCHAR NOT NULL,
     PRIMARY KEY (key, idx)
 );
+-- Columns added after the first release: a library file made before them gains them here.
+ALTER TABLE media ADD COLUMN IF NOT EXISTS language_probability DOUBLE;
 """
+
+
+ROW_COLUMNS = ("key, status, error, duration_s, language, model, fingerprint, outputs, "
+               "cue_count, word_count, language_probability")
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,8 @@ class LibraryRow:
     outputs: dict[str, str]
     cue_count: int | None
     word_count: int | None
+    language_probability: float | None = None
+    """How sure the language detection was (1.0 when the language was set)."""
 
 
 class Library:
@@ -212,8 +220,7 @@ class Library:
         if not keys:
             return {}
         rows = self._retry(lambda con: con.execute(
-            "SELECT key, status, error, duration_s, language, model, fingerprint, outputs, "
-            "cue_count, word_count FROM media WHERE list_contains(?, key)", [keys]).fetchall())
+            f"SELECT {ROW_COLUMNS} FROM media WHERE list_contains(?, key)", [keys]).fetchall())
         return {r[0]: _row(r) for r in rows}
 
     def set_status(self, key: str, status: str, error: str | None = None) -> None:
@@ -226,7 +233,8 @@ class Library:
 
     def save_entry(self, key: str, *, duration_s: float, language: str, model: str,
                    fingerprint: str, outputs: dict[str, str],
-                   cues: list[tuple[int, int, str]], word_count: int) -> None:
+                   cues: list[tuple[int, int, str]], word_count: int,
+                   language_probability: float | None = None) -> None:
         """Mark ``key`` completed with its outputs and replace its cues."""
         search = " ".join(text for _, _, text in cues)
 
@@ -237,9 +245,10 @@ class Library:
             con.execute(
                 "UPDATE media SET status = 'completed', error = NULL, duration_s = ?, "
                 "language = ?, model = ?, fingerprint = ?, outputs = ?, cue_count = ?, "
-                "word_count = ?, search_text = ?, updated = now() WHERE key = ?",
+                "word_count = ?, search_text = ?, language_probability = ?, updated = now() "
+                "WHERE key = ?",
                 [duration_s, language, model, fingerprint, json.dumps(outputs), len(cues),
-                 word_count, search, key])
+                 word_count, search, language_probability, key])
             con.execute("DELETE FROM cues WHERE key = ?", [key])
             if cues:
                 con.executemany(
@@ -256,13 +265,11 @@ class Library:
 
     def get(self, key: str) -> LibraryRow | None:
         rows = self._retry(lambda con: con.execute(
-            "SELECT key, status, error, duration_s, language, model, fingerprint, outputs, "
-            "cue_count, word_count FROM media WHERE key = ?", [key]).fetchall())
+            f"SELECT {ROW_COLUMNS} FROM media WHERE key = ?", [key]).fetchall())
         return _row(rows[0]) if rows else None
 
     def rows(self, status: str | None = None) -> list[LibraryRow]:
-        sql = ("SELECT key, status, error, duration_s, language, model, fingerprint, outputs, "
-               "cue_count, word_count FROM media")
+        sql = f"SELECT {ROW_COLUMNS} FROM media"
         params: list[Any] = []
         if status:
             sql += " WHERE status = ?"
@@ -297,5 +304,5 @@ def _row(r: tuple[Any, ...]) -> LibraryRow:
     return LibraryRow(
         key=r[0], status=r[1], error=r[2], duration_s=r[3], language=r[4], model=r[5],
         fingerprint=r[6], outputs=json.loads(r[7]) if r[7] else {}, cue_count=r[8],
-        word_count=r[9],
+        word_count=r[9], language_probability=r[10],
     )

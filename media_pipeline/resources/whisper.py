@@ -12,7 +12,18 @@ from pathlib import Path
 import dagster as dg
 import numpy as np
 
-from media_pipeline.asr.models import is_english_only, load_whisper, model_identity
+from media_pipeline.asr.language import (
+    AUTO_MODEL,
+    LanguageGuess,
+    detect_language,
+    whisper_language_probabilities,
+)
+from media_pipeline.asr.models import (
+    ENGLISH_ONLY_SUFFIX,
+    is_english_only,
+    load_whisper,
+    model_identity,
+)
 from media_pipeline.asr.models import resolve_model_dir as resolve_model
 from media_pipeline.asr.transcribe import (
     AsrOptions,
@@ -21,60 +32,130 @@ from media_pipeline.asr.transcribe import (
     transcribe_regions,
 )
 from media_pipeline.audio.vad import SpeechRegion
+from media_pipeline.errors import ModelUnavailableError
 from media_pipeline.settings import PipelineSettings
+from media_pipeline.stages.language import LanguageDetector
 from media_pipeline.stages.transcription import Recognizer
 from media_pipeline.subtitles.model import Word
 
 
 class WhisperResource(dg.ConfigurableResource):  # type: ignore[misc]
-    """faster-whisper: bundled tiny.en or base, a CTranslate2 folder, or a cached hub name."""
+    """faster-whisper: bundled tiny.en or base, a CTranslate2 folder, or a cached hub name.
 
-    def model_dir(self, settings: PipelineSettings, models_dir: Path) -> Path:
+    ``model`` arguments name one model; None means the settings' model, and for ``auto``
+    the multilingual model (the one that detects languages).
+    """
+
+    def model_dir(self, settings: PipelineSettings, models_dir: Path,
+                  model: str | None = None) -> Path:
         """The model's folder; raises ModelUnavailableError when it is not on this machine."""
-        return resolve_model(settings.model, models_dir)
+        return resolve_model(_named(settings, model), models_dir)
 
     def identity(self, settings: PipelineSettings, models_dir: Path) -> str:
-        """A short id of the weights: part of the transcript's fingerprint."""
-        return model_identity(settings.model, self.model_dir(settings, models_dir))
+        """A short id of every model these settings may use (detector and transcribers): part
+        of the spoken language's and the transcript's fingerprints."""
+        ids = []
+        for name in candidate_models(settings):
+            try:
+                ids.append(model_identity(name, self.model_dir(settings, models_dir, name)))
+            except ModelUnavailableError:
+                if name == _named(settings, None) or settings.model == AUTO_MODEL:
+                    raise  # a model the transcript needs: fail clearly now
+                ids.append(f"missing:{name}")  # the detector of a forced model: optional
+        return ids[0] if len(ids) == 1 else "+".join(ids)
 
-    def english_only(self, settings: PipelineSettings, models_dir: Path) -> bool:
-        return is_english_only(settings.model, self.model_dir(settings, models_dir))
+    def english_only(self, settings: PipelineSettings, models_dir: Path,
+                     model: str | None = None) -> bool:
+        name = _named(settings, model)
+        return is_english_only(name, self.model_dir(settings, models_dir, name))
 
-    def recognizer(self, settings: PipelineSettings, models_dir: Path) -> Recognizer:
-        """Transcription with the model of ``settings`` (loaded on first use, once a process)."""
-        model = load_whisper(str(self.model_dir(settings, models_dir)), settings.device,
-                             settings.compute_type, settings.cpu_threads)
+    def recognizer(self, settings: PipelineSettings, models_dir: Path,
+                   model: str | None = None) -> Recognizer:
+        """Transcription with ``model`` (loaded on first use, once a process)."""
+        loaded = load_whisper(str(self.model_dir(settings, models_dir, model)), settings.device,
+                              settings.compute_type, settings.cpu_threads)
 
         def recognize(samples: np.ndarray, rate: int, regions: list[SpeechRegion],
                       options: AsrOptions, on_progress: Callable[[float], None] | None = None,
                       ) -> Transcript:
-            return transcribe_regions(model, samples, rate, regions, options,
+            return transcribe_regions(loaded, samples, rate, regions, options,
                                       on_progress=on_progress)
         return recognize
 
+    def detector(self, settings: PipelineSettings, models_dir: Path) -> LanguageDetector | None:
+        """Language detection with the multilingual model; None when it is not here (a
+        forced model then runs without the check that it can write the language)."""
+        name = detector_model(settings)
+        try:
+            loaded = load_whisper(str(self.model_dir(settings, models_dir, name)),
+                                  settings.device, settings.compute_type, settings.cpu_threads)
+        except ModelUnavailableError:
+            if settings.model == AUTO_MODEL:
+                raise
+            return None
+        probabilities = whisper_language_probabilities(loaded)
+
+        def detect(samples: np.ndarray, rate: int, regions: list[SpeechRegion]) -> LanguageGuess:
+            return detect_language(probabilities, samples, rate, regions)
+        return detect
+
+
+def _named(settings: PipelineSettings, model: str | None) -> str:
+    if model is not None:
+        return model
+    return settings.multilingual_model if settings.model == AUTO_MODEL else settings.model
+
+
+def detector_model(settings: PipelineSettings) -> str:
+    """The model that detects the language: a forced model that is not ``*.en`` itself,
+    else the multilingual model."""
+    if settings.model != AUTO_MODEL and not settings.model.endswith(ENGLISH_ONLY_SUFFIX):
+        return settings.model
+    return settings.multilingual_model
+
+
+def candidate_models(settings: PipelineSettings) -> list[str]:
+    """Every model these settings may load for a file, detector first."""
+    if settings.language and settings.model != AUTO_MODEL:
+        return [settings.model]  # forced language and model: no detection at all
+    chosen = ([settings.english_model, settings.multilingual_model]
+              if settings.model == AUTO_MODEL else [settings.model])
+    return list(dict.fromkeys([detector_model(settings), *chosen]))
+
 
 class FakeWhisperResource(WhisperResource):
-    """Says ``transcript`` over whatever audio it is given (tests only)."""
+    """Says ``transcript`` over whatever audio it is given (tests only); hears the forced
+    language, else ``language``."""
 
     transcript: str = "hello world"
+    language: str = "en"
 
-    def model_dir(self, settings: PipelineSettings, models_dir: Path) -> Path:
+    def model_dir(self, settings: PipelineSettings, models_dir: Path,
+                  model: str | None = None) -> Path:
         return models_dir / "fake-whisper"
 
     def identity(self, settings: PipelineSettings, models_dir: Path) -> str:
         return "fake:" + hashlib.sha256(self.transcript.encode()).hexdigest()[:8]
 
-    def english_only(self, settings: PipelineSettings, models_dir: Path) -> bool:
-        return settings.model.endswith(".en")
+    def english_only(self, settings: PipelineSettings, models_dir: Path,
+                     model: str | None = None) -> bool:
+        return _named(settings, model).endswith(ENGLISH_ONLY_SUFFIX)
 
-    def recognizer(self, settings: PipelineSettings, models_dir: Path) -> Recognizer:
+    def recognizer(self, settings: PipelineSettings, models_dir: Path,
+                   model: str | None = None) -> Recognizer:
         words = self.transcript.split()
 
         def recognize(samples: np.ndarray, rate: int, regions: list[SpeechRegion],
                       options: AsrOptions, on_progress: Callable[[float], None] | None = None,
                       ) -> Transcript:
-            return fake_transcript(words, regions, options.language or "en")
+            return fake_transcript(words, regions, options.language or self.language)
         return recognize
+
+    def detector(self, settings: PipelineSettings, models_dir: Path) -> LanguageDetector | None:
+        def detect(samples: np.ndarray, rate: int, regions: list[SpeechRegion]) -> LanguageGuess:
+            speech_ms = sum(r.end_ms - r.start_ms for r in regions)
+            return LanguageGuess(self.language, 1.0, (), speech_ms)
+        return detect
 
 
 def fake_transcript(words: list[str], regions: list[SpeechRegion], language: str) -> Transcript:

@@ -38,6 +38,8 @@ class LibraryFacts:
     outputs: dict[str, str]
     cues_file: Path
     """The edited cues: what the subtitles say, and what ``search`` finds."""
+    language_probability: float | None = None
+    """How sure the language detection was (1.0 when forced)."""
 
 
 def library_step(library: Library, key: str, facts: LibraryFacts, out_dir: Path) -> StepResult:
@@ -46,7 +48,8 @@ def library_step(library: Library, key: str, facts: LibraryFacts, out_dir: Path)
     library.save_entry(
         key, duration_s=facts.duration_s, language=facts.language, model=facts.model,
         fingerprint=facts.fingerprint, outputs=facts.outputs,
-        cues=[(c.start_ms, c.end_ms, c.text) for c in cues], word_count=facts.word_count)
+        cues=[(c.start_ms, c.end_ms, c.text) for c in cues], word_count=facts.word_count,
+        language_probability=facts.language_probability)
     entry = {"key": key, "outputs": facts.outputs, "fingerprint": facts.fingerprint}
     write_json_atomic(out_dir / "entry.json", entry)
     return {"entry": "entry.json"}, {"outputs": facts.outputs, "cue_count": len(cues)}

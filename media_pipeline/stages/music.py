@@ -30,11 +30,13 @@ def settings_for_lyrics(settings: PipelineSettings, lyrics: str,
     """Settings for a song with ``lyrics``: an English-only Whisper cannot hear other
     languages, so unless the user chose the model, non-English lyrics use the bundled
     multilingual model. Returns the settings and a note saying what changed (or None)."""
-    if model_chosen or not settings.model.endswith(".en") or looks_english(lyrics):
+    auto = settings.model == "auto"  # sung words fool detection: the lyrics' language wins
+    if model_chosen or not (auto or settings.model.endswith(".en")) or looks_english(lyrics):
         return settings, None
-    note = (f"the lyrics are not English: using the multilingual {MULTILINGUAL_MODEL!r} "
+    multilingual = settings.multilingual_model if auto else MULTILINGUAL_MODEL
+    note = (f"the lyrics are not English: using the multilingual {multilingual!r} "
             f"model instead of {settings.model!r} (choose one with --model)")
-    return replace(settings, model=MULTILINGUAL_MODEL), note
+    return replace(settings, model=multilingual), note
 
 
 def media_settings(data_dir: Path, settings: PipelineSettings, key: str) -> PipelineSettings:

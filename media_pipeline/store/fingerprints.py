@@ -32,6 +32,9 @@ PRE, TRANSCRIBING, REFINING = "preprocessing", "transcribing", "refining"
 EXPORTING, PREVIEW = "exporting", "rendering_preview"
 VAD = ("vad_aggressiveness", "vad_frame_ms", "vad_padding_ms", "vad_min_silence_ms",
        "vad_energy_gate_db", "vad_confirm_silero")
+LANGUAGE = ("model", "language", "english_model", "multilingual_model", "task")
+"""The spoken language's settings: the models it chooses between enter its fingerprint, so a
+changed choice changes the transcript's too (model_identity holds their weights' ids)."""
 CUES = ("profile", "quote_style", "custom_max_chars_per_line", "custom_max_lines",
         "custom_min_duration_ms", "custom_max_duration_ms", "custom_max_cps",
         "custom_frame_rate", "custom_min_gap_frames", "beat_snap",
@@ -46,7 +49,9 @@ ASSETS: dict[str, AssetFacts] = {
                          PRE, ("separation_model",)),
     "speech_audio": AssetFacts("1", ("vocals",), ("lufs_target",), PRE),
     "speech_regions": AssetFacts("5", ("speech_audio",), VAD, PRE),
-    "transcript": AssetFacts("3", ("speech_audio", "speech_regions"),
+    "spoken_language": AssetFacts("1", ("speech_audio", "speech_regions"), LANGUAGE,
+                                  TRANSCRIBING, ("model_identity",)),
+    "transcript": AssetFacts("4", ("speech_audio", "speech_regions", "spoken_language"),
                              ("model", "language", "beam_size", "compute_type"), TRANSCRIBING,
                              ("model_identity",)),
     "cues": AssetFacts("3", ("transcript",), CUES, REFINING,
