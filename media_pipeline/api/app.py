@@ -36,7 +36,8 @@ Subtitle jobs over Dagster. A job is the run (or runs) that materialize one medi
 one set of options; its state comes from the Dagster instance. Live events at
 `/api/events` (Server-Sent Events). When `MEDIA_PIPELINE_API_TOKEN` is set, every request
 needs `Authorization: Bearer <token>` (`?access_token=` is taken only on `/api/events`, for
-EventSource clients).
+EventSource clients, and on `/api/hooks/emby` and `/api/hooks/plex`, whose senders cannot set
+a header).
 """
 
 

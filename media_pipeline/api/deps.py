@@ -80,8 +80,9 @@ def _query_token_allowed(request: Request) -> bool:
 def require_token(request: Request) -> None:
     """401 unless the request carries the configured bearer token (when one is set).
 
-    The token is read from ``Authorization: Bearer <token>``; only on the event stream
-    (``GET /api/events``) may it come as the ``access_token`` query parameter instead.
+    The token is read from ``Authorization: Bearer <token>``; only on the routes of
+    :data:`QUERY_TOKEN_ROUTES` (the event stream, Emby's and Plex's webhooks) may it come as
+    the ``access_token`` query parameter instead.
     """
     expected = get_runtime(request).api_token
     if not expected:
