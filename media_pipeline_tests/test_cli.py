@@ -17,6 +17,7 @@ def test_process_json_contract(tmp_path: Path, corpus: Path) -> None:
     assert out.returncode == 1  # one input failed
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     contract = {"source", "key", "status", "error", "outputs", "seconds"}
+    contract |= {"sidecars"}  # subtitle files beside the media (issue 13)
     assert [set(r) for r in rows] == [contract, contract]
     good, failed = rows
     assert good["status"] == "completed" and good["error"] is None

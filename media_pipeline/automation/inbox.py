@@ -14,6 +14,7 @@ import dagster as dg
 
 from media_pipeline.automation.batching import plan_runs
 from media_pipeline.errors import FileChangedError, MediaPipelineError
+from media_pipeline.library.sidecars import SidecarStore
 from media_pipeline.partitions import MEDIA_PARTITIONS_NAME, SUBTITLES_JOB, range_tags
 from media_pipeline.resources.config import PipelineConfig, quiet_run_config
 from media_pipeline.resources.storage import StorageResource
@@ -41,6 +42,7 @@ def register_new(storage: StorageResource, inbox: Path, seen: dict[str, str], se
             if seen.get(str(path)) == stamp or not settled(path, settle_s):
                 continue
             key = register_file(path, storage.data.media_dir, library)
+            SidecarStore(library).record_roots({str(path.resolve()): str(inbox.resolve())})
         except FileChangedError:
             continue  # still being written: the next tick looks again
         except (OSError, MediaPipelineError):
