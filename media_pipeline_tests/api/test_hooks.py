@@ -188,7 +188,9 @@ def test_jellyfin_without_a_path_says_how_to_send_one(hooks: Hooks) -> None:
 
 def test_emby_library_new_in_the_data_field_uses_the_longest_prefix(hooks: Hooks) -> None:
     path = "/media/tv/Speeches/Season 01/Speeches - S01E01.mkv"
-    answer = hooks.client.post("/api/hooks/emby", data=emby("library.new", emby_episode(path)))
+    notice = emby("library.new", emby_episode(path))["data"]  # as multipart/form-data
+    answer = hooks.client.post("/api/hooks/emby", files={"data": (None, notice)})
+    assert answer.request.headers["content-type"].startswith("multipart/form-data")
     assert answer.status_code == 201, answer.text
     job = answer.json()["job"]
     wanted = hooks.root / "television" / "Speeches" / "Season 01" / "Speeches - S01E01.mkv"
@@ -276,3 +278,15 @@ def test_the_token_is_required_and_only_emby_and_plex_take_it_in_the_url(hooks: 
                      data=emby("playback.start", None)).status_code == 200
     assert bare.post(f"/api/hooks/plex?access_token={TOKEN}",
                      **plex("media.play", PLEX_MOVIE)).status_code == 200
+
+
+def test_a_path_map_that_cannot_be_read_is_named(tmp_path: Path) -> None:
+    runtime = RuntimeSettings(data_dir=tmp_path / "data", library_root=tmp_path,
+                              path_map="/media")
+    with dg.instance_for_test() as instance:
+        app = create_app(runtime, PipelineSettings(), instance=instance, watch=False)
+        answer = TestClient(app).post("/api/hooks/jellyfin", json=jellyfin(
+            "ItemAdded", "Movie", "/media/x.mkv"))
+    assert answer.status_code == 500
+    assert answer.json()["detail"] == ("MEDIA_PIPELINE_PATH_MAP is not valid: entry 1 is not "
+                                       "'their=ours' (both sides paths)")
