@@ -92,9 +92,11 @@ def sidecars_step(data: DataRoot, settings: PipelineSettings, key: str,
     sources = eligible_sources(data, key)
     roots = sidecars.roots([str(s) for s in sources])
     outcomes: list[SidecarOutcome] = []
-    for source in sources:
-        root = roots.get(str(source))
-        outcomes += write_for_source(sidecars, job, source, Path(root) if root else None)
+    for source in sources:  # no root recorded (an API path job): the default library root
+        root = Path(roots[str(source)]) if str(source) in roots else (
+            data.default_library_root if source.is_relative_to(data.default_library_root)
+            else None)
+        outcomes += write_for_source(sidecars, job, source, root)
     sidecars.save_outcomes(key, fingerprints["sidecars"], outcomes)
     listing = [o.__dict__ for o in outcomes]
     write_json_atomic(out_dir / "sidecars.json", {"language": job.language, "outcomes": listing})
