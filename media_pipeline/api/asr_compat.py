@@ -15,15 +15,19 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from media_pipeline.api.deps import AppState, get_state
 from media_pipeline.api.sync_jobs import (
     JobResult,
     answer,
+    completed_job,
+    language_of,
     model_for,
     receive_upload,
     segment_json,
+    with_upstream,
 )
 from media_pipeline.api.uploads import discard
 from media_pipeline.jobs.model import JobOptions
@@ -34,6 +38,8 @@ router = APIRouter(tags=["whisper-asr-webservice (Bazarr)"])
 State = Annotated[AppState, Depends(get_state)]
 ENGINE = "media_pipeline"
 FIELD = "audio_file"
+DETECTION = with_upstream("spoken_language")
+"""What ``/detect-language`` materializes: up to the detected language, no transcript."""
 
 
 class Task(StrEnum):
@@ -89,13 +95,12 @@ async def detect_language(request: Request, state: State,
     options = JobOptions(model=model_for(state.settings, detect=True))
     received = await receive_upload(request, state, FIELD)
     try:
-        result = await answer(state, received, options, pcm=not encode)
+        job = await completed_job(state, received, options, pcm=not encode, only=DETECTION)
     finally:
         discard(received.media)
-    code = result.language
+    code, probability = await run_in_threadpool(language_of, state, job)
     return JSONResponse({"detected_language": language_name(code) if code else "",
-                         "language_code": code,
-                         "confidence": round(result.language_probability or 0.0, 4)})
+                         "language_code": code, "confidence": round(probability or 0.0, 4)})
 
 
 def _base_name(path: str | None) -> str:

@@ -29,6 +29,7 @@ from media_pipeline.jobs.model import Job, JobOptions, JobState
 from media_pipeline.settings import PipelineSettings
 from media_pipeline.stages.cues_file import read_cues
 from media_pipeline.stages.transcription import load_transcript_words
+from media_pipeline.store.fingerprints import ASSETS
 from media_pipeline.subtitles.model import Cue, Word
 
 POLL_S = 0.25
@@ -109,14 +110,25 @@ def wrap_pcm(raw: Path, rate: int = PCM_RATE) -> Path:
     return out
 
 
-async def run_to_completion(state: AppState, media: Path, name: str,
-                            options: JobOptions) -> Job:
-    """Create (or find) the job for ``media`` with ``options`` and wait for its end.
+def with_upstream(asset: str) -> list[str]:
+    """``asset`` and every asset it is made from, in graph order."""
+    needed = {asset}
+    for name in reversed(ASSETS):
+        if name in needed:
+            needed.update(ASSETS[name].upstream)
+    return [name for name in ASSETS if name in needed]
+
+
+async def run_to_completion(state: AppState, media: Path, name: str, options: JobOptions,
+                            only: list[str] | None = None) -> Job:
+    """Create (or find) the job for ``media`` with ``options`` and wait for its end;
+    ``only``: a run of just these assets.
 
     Raises SyncTimeoutError after ``sync_api_timeout_s`` (the job goes on), and
     SyncJobFailedError when the job failed or was cancelled.
     """
-    created = await run_in_threadpool(state.jobs.create, media, name, options)
+    created = await run_in_threadpool(state.jobs.create, media, name, options, None, None,
+                                      only)
     job = created.job
     timeout_s = state.runtime.sync_api_timeout_s
     deadline = time.monotonic() + timeout_s
@@ -156,16 +168,28 @@ class MissingResultError(MediaPipelineError):
     """A completed job whose artifacts are no longer stored."""
 
 
+def _info(state: AppState, job: Job, asset: str) -> dict[str, Any]:
+    fp = job.fingerprints.get(asset)
+    manifest = state.jobs.storage.artifacts.manifest(job.media_key, asset, fp) if fp else None
+    return manifest["info"] if manifest else {}
+
+
+def language_of(state: AppState, job: Job) -> tuple[str, float | None]:
+    """The spoken language of ``job``'s media and its probability: the ``spoken_language``
+    asset's detection, else what the transcript says ("" when neither is known)."""
+    for asset in ("spoken_language", "transcript"):
+        info = _info(state, job, asset)
+        if info.get("language"):
+            probability = info.get("language_probability")
+            return str(info["language"]), float(probability) if probability is not None \
+                else None
+    return "", None
+
+
 def job_result(state: AppState, job: Job) -> JobResult:
     """The cues, language and duration of the completed ``job``."""
     store = state.jobs.storage.artifacts
     key = job.media_key
-
-    def info(asset: str) -> dict[str, Any]:
-        fp = job.fingerprints.get(asset)
-        manifest = store.manifest(key, asset, fp) if fp else None
-        return manifest["info"] if manifest else {}
-
     fp = job.fingerprints.get("edited_cues")
     if not fp or store.manifest(key, "edited_cues", fp) is None:
         raise MissingResultError(f"the cues of job {job.id} are no longer stored")
@@ -173,25 +197,31 @@ def job_result(state: AppState, job: Job) -> JobResult:
     transcript_fp = job.fingerprints.get("transcript")
     words = load_transcript_words(store.find(key, "transcript", transcript_fp, "transcript")
                                   )[0] if transcript_fp else []
-    spoken = info("spoken_language") or info("transcript")
-    probability = spoken.get("language_probability")
-    return JobResult(job=job, cues=cues, words=words, language=str(spoken.get("language") or ""),
-                     language_probability=float(probability) if probability is not None
-                     else None,
-                     duration_s=float(info("source_media").get("duration_s") or 0.0))
+    language, probability = language_of(state, job)
+    return JobResult(job=job, cues=cues, words=words, language=language,
+                     language_probability=probability,
+                     duration_s=float(_info(state, job, "source_media").get("duration_s")
+                                      or 0.0))
 
 
-async def answer(state: AppState, received: Received, options: JobOptions,
-                 pcm: bool = False) -> JobResult:
-    """The job for ``received``'s file with ``options``, run to its end, as a JobResult; the
-    temporary file is gone afterwards. ``pcm``: the file is raw s16le 16 kHz mono."""
+async def completed_job(state: AppState, received: Received, options: JobOptions,
+                        pcm: bool = False, only: list[str] | None = None) -> Job:
+    """The job for ``received``'s file with ``options``, run to its end (``only``: of just
+    these assets); the temporary file is gone afterwards. ``pcm``: the file is raw s16le
+    16 kHz mono."""
     media = received.media
     try:
         if pcm:
             media = await run_in_threadpool(wrap_pcm, media)
-        job = await run_to_completion(state, media, received.name, options)
+        return await run_to_completion(state, media, received.name, options, only)
     finally:
         discard(media)
+
+
+async def answer(state: AppState, received: Received, options: JobOptions,
+                 pcm: bool = False) -> JobResult:
+    """The whole job for ``received``'s file, run to its end, as a JobResult."""
+    job = await completed_job(state, received, options, pcm)
     return await run_in_threadpool(job_result, state, job)
 
 

@@ -8,7 +8,7 @@ state of its own beyond caches. New runs go to the instance's queue through a
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,6 +100,11 @@ class Created:
     job: Job
     created: bool
     """False when an existing job (same content, same options) was returned."""
+
+
+def _selection(only: Sequence[str] | None) -> dict[str, Any]:
+    """The submit keyword for a run of just ``only`` (none for a whole run)."""
+    return {"asset_selection": list(only)} if only else {}
 
 
 class JobService:
@@ -211,12 +216,15 @@ class JobService:
         return settings
 
     def create(self, media: Path, display_name: str, options: JobOptions,
-               probe: MediaProbe | None = None, source_path: Path | None = None) -> Created:
+               probe: MediaProbe | None = None, source_path: Path | None = None,
+               only: Sequence[str] | None = None) -> Created:
         """A job for ``media`` (already checked to be within limits by the caller).
 
         ``media`` is an upload in a temporary file (moved into the media store) or, with
-        ``source_path``, a file of the library root (hard-linked or copied). Raises
-        NotMediaError, InvalidOptionsError, TooManyPendingError.
+        ``source_path``, a file of the library root (hard-linked or copied). ``only``: the
+        run materializes just these assets (upstream included; ``/detect-language`` stops
+        at ``spoken_language``). Raises NotMediaError, InvalidOptionsError,
+        TooManyPendingError.
         """
         settings = self.validate(options)
         probe = probe or probe_media(media)
@@ -224,7 +232,7 @@ class JobService:
         job_id = job_id_for(key, self.defaults, options)
         with self._create_lock:
             existing = self.get(job_id)
-            if existing is not None and self._reusable(existing, settings):
+            if existing is not None and self._reusable(existing, settings, only):
                 return Created(existing, False)
             waiting = self.waiting_count()
             if waiting >= self.runtime.max_pending_media_jobs:
@@ -240,17 +248,26 @@ class JobService:
                 PARTITION_TAG: key, JOB_TAG: job_id, API_TAG: "1", KIND_TAG: KIND_PROCESS,
                 NAME_TAG: name, SETTINGS_TAG: settings_to_tag(settings),
                 OPTIONS_TAG: json.dumps(options.explicit(), sort_keys=True),
-            }, run_config=run_config_for(settings))
+            }, run_config=run_config_for(settings), **_selection(only))
             job = self.require(job_id)
         if self.on_created is not None:
             self.on_created(job)
         return Created(job, True)
 
-    def _reusable(self, job: Job, settings: PipelineSettings) -> bool:
+    def _reusable(self, job: Job, settings: PipelineSettings,
+                  only: Sequence[str] | None = None) -> bool:
         if job.settings != settings or job.state in (JobState.FAILED, JobState.CANCELLED):
             return False
         if job.state != JobState.COMPLETED:
-            return True  # queued or running: that is the job
+            # Queued or running: that is the job, when its run makes what is asked for (a
+            # run that stops at spoken_language makes no subtitles).
+            run = self.instance.get_run_by_id(job.run_id) if job.run_id else None
+            chosen = run.asset_selection if run is not None else None
+            wanted = {dg.AssetKey(a) for a in (only or ["subtitles"])}
+            return chosen is None or wanted <= set(chosen)
+        if only:
+            return all(a in job.fingerprints and self.storage.artifacts.manifest(
+                job.media_key, a, job.fingerprints[a]) is not None for a in only)
         path = self.subtitle_path(job, "srt")
         return path is not None and path.exists()
 

@@ -34,6 +34,7 @@ def _job_ids(live: LiveServer) -> list[str]:
     return [j["id"] for j in jobs.json()]
 
 
+@pytest.mark.slow  # the module's first run: about 20 s
 def test_srt_then_verbose_json_words_from_one_job(live: LiveServer, client: openai.OpenAI,
                                                   corpus: Path) -> None:
     clip = corpus / "jfk" / "jfk.wav"
