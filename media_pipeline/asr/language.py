@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from media_pipeline.audio.vad import CutMap, SpeechRegion, cut_speech
-from media_pipeline.errors import MediaPipelineError
+from media_pipeline.errors import ConfigurationError, MediaPipelineError
 from media_pipeline.settings import PipelineSettings
 
 AUTO_MODEL = "auto"
@@ -116,9 +116,10 @@ def detect_language(probabilities: LanguageProbabilities, samples: np.ndarray, r
 
 
 def check_task(settings: PipelineSettings) -> None:
-    """Raise ValueError for a task Whisper does not have."""
+    """Raise ConfigurationError for a task Whisper does not have."""
     if settings.task not in TASKS:
-        raise ValueError(f"task must be one of {', '.join(TASKS)}, not {settings.task!r}")
+        raise ConfigurationError(f"task must be one of {', '.join(TASKS)}, "
+                                 f"not {settings.task!r}")
 
 
 def choose_model(guess: LanguageGuess, settings: PipelineSettings,
@@ -153,7 +154,7 @@ def choose_model(guess: LanguageGuess, settings: PipelineSettings,
 
 
 def _cannot_write(model: str, guess: LanguageGuess) -> str:
-    how = "set with --language" if guess.forced else f"detected, p={guess.probability:.2f}"
+    how = "set with --language" if guess.forced else f"detected, {guess.probability:.1%} sure"
     return (f"the speech is {language_name(guess.language)} ({guess.language}, {how}) and "
             f"model {model!r} writes only English: use --model base for "
             f"{language_name(guess.language)} subtitles, or --task translate for English ones")

@@ -6,7 +6,6 @@ import dagster as dg
 
 from media_pipeline.asr.language import check_task
 from media_pipeline.assets.partitioned import materialize_partitions, subtitle_asset
-from media_pipeline.errors import ConfigurationError
 from media_pipeline.resources.config import PipelineConfig
 from media_pipeline.resources.storage import StorageResource
 from media_pipeline.stages.cues_file import StepResult
@@ -19,10 +18,7 @@ def spoken_language(context: dg.AssetExecutionContext, pipeline: PipelineConfig,
     """The language detected over the speech regions (or forced), its probability, the
     runners-up, and the Whisper model chosen to write the transcript."""
     settings = pipeline.settings()
-    try:
-        check_task(settings)
-    except ValueError as exc:
-        raise ConfigurationError(str(exc)) from exc
+    check_task(settings)
     whisper, models_dir = storage.whisper, storage.data.models_dir
 
     def english_only(model: str) -> bool:

@@ -32,9 +32,11 @@ def transcript(context: dg.AssetExecutionContext, pipeline: PipelineConfig,
         recognize = whisper.recognizer(settings, models_dir, model)  # cached per model
         files, info = transcript_step(wav, regions, recognize, options, out,
                                       on_progress=transcription_progress(context, key))
-        info.update(model=model, task=options.task,
-                    spoken_language=heard["language"],
-                    spoken_language_probability=heard["language_probability"],
-                    subtitle_language=heard["subtitle_language"] or info["language"])
+        # "language" is the language of the words (English when translating): what the
+        # correction and the subtitle file names go by; the spoken one is kept beside it.
+        written = heard["subtitle_language"] or info["language"]
+        info.update(model=model, task=options.task, language=written,
+                    subtitle_language=written, spoken_language=heard["language"],
+                    spoken_language_probability=heard["language_probability"])
         return files, info
     return materialize_partitions(context, "transcript", pipeline, storage, compute)

@@ -82,10 +82,10 @@ MAX_LYRICS_CHARS = 100_000
 #: folder that exists differs from one that does not, which would let any client map the
 #: server's directories. A model folder is for the server's own settings (and the CLI).
 WHISPER_MODEL_NAMES = (
-    "auto", "tiny.en", "tiny", "base.en", "base", "small.en", "small", "medium.en", "medium",
+    "tiny.en", "tiny", "base.en", "base", "small.en", "small", "medium.en", "medium",
     "large-v1", "large-v2", "large-v3", "large", "large-v3-turbo", "turbo",
     "distil-small.en", "distil-medium.en", "distil-large-v2", "distil-large-v3",
-    "distil-large-v3.5")
+    "distil-large-v3.5", "auto")
 #: A Demucs bag name or signature (htdemucs, mdx_extra_q, 955717e8): no dots, no slashes,
 #: for the same reason (a .th/.yaml path would be looked up on the server's disk).
 _SEPARATION_MODEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")

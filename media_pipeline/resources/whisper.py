@@ -15,6 +15,7 @@ import numpy as np
 from media_pipeline.asr.language import (
     AUTO_MODEL,
     LanguageGuess,
+    check_task,
     detect_language,
     whisper_language_probabilities,
 )
@@ -53,7 +54,9 @@ class WhisperResource(dg.ConfigurableResource):  # type: ignore[misc]
 
     def identity(self, settings: PipelineSettings, models_dir: Path) -> str:
         """A short id of every model these settings may use (detector and transcribers): part
-        of the spoken language's and the transcript's fingerprints."""
+        of the spoken language's and the transcript's fingerprints. Raises for an unknown
+        task or a model that is not here, before any file runs."""
+        check_task(settings)
         ids = []
         for name in candidate_models(settings):
             try:
@@ -135,6 +138,7 @@ class FakeWhisperResource(WhisperResource):
         return models_dir / "fake-whisper"
 
     def identity(self, settings: PipelineSettings, models_dir: Path) -> str:
+        check_task(settings)
         return "fake:" + hashlib.sha256(self.transcript.encode()).hexdigest()[:8]
 
     def english_only(self, settings: PipelineSettings, models_dir: Path,

@@ -39,3 +39,25 @@ def test_every_name_is_kept_and_status_moves(tmp_path: Path) -> None:
     library.set_status("k1", "failed", "not a media file")
     row = library.get("k1")
     assert row is not None and row.status == "failed" and row.error == "not a media file"
+
+
+def test_a_library_made_before_the_language_probability_column_gains_it(tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))  # the media table as the first release made it
+    con.execute("CREATE TABLE media (key VARCHAR PRIMARY KEY, status VARCHAR NOT NULL, "
+                "error VARCHAR, duration_s DOUBLE, language VARCHAR, model VARCHAR, "
+                "fingerprint VARCHAR, outputs VARCHAR, cue_count INTEGER, word_count INTEGER, "
+                "search_text VARCHAR, first_seen TIMESTAMP NOT NULL DEFAULT current_timestamp, "
+                "updated TIMESTAMP NOT NULL DEFAULT current_timestamp)")
+    con.execute("INSERT INTO media (key, status, language) VALUES ('old', 'completed', 'en')")
+    con.close()
+    library = Library(path)
+    old = library.get("old")
+    assert old is not None and old.language == "en" and old.language_probability is None
+    library.save_entry("new", duration_s=2.0, language="de", model="base", fingerprint="f",
+                       outputs={"srt": "x"}, cues=[(0, 900, "hallo")], word_count=1,
+                       language_probability=0.97)
+    new = library.get("new")
+    assert new is not None and (new.language, new.language_probability) == ("de", 0.97)
