@@ -56,7 +56,7 @@ def create_app(runtime: RuntimeSettings | None = None, settings: PipelineSetting
     watcher = JobWatcher(instance, log, service.get, defaults=settings)
     service.on_created = lambda job: watcher.announce(job, again=True)
     completion = CompletionWebhook(runtime.webhook_url, library_describer(
-        lambda: service.library)) if runtime.webhook_url else None
+        lambda: service.library, service.get)) if runtime.webhook_url else None
     watcher.on_finished = completion.job_finished if completion else None
     state = AppState(runtime=runtime, settings=settings, jobs=service, events=log)
 

@@ -255,5 +255,5 @@ class JobWatcher:
             self._state[job_id] = state.value
             self._progress.pop(job_id, None)
             self.events.publish(TERMINAL_EVENT[state], data)
-        if self.on_finished is not None:
-            self.on_finished(data)
+        if self.on_finished is not None:  # "export": the re-export after an edit ended
+            self.on_finished({**data, "export": track.export})

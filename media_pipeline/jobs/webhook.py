@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from media_pipeline.jobs.model import Job
 from media_pipeline.library.db import Library
 
 log = logging.getLogger(__name__)
@@ -36,12 +37,14 @@ RETRY_STATUSES = frozenset({408, 425, 429})
 
 def job_summary(data: dict[str, Any], source_path: str | None = None,
                 language: str | None = None) -> dict[str, Any]:
-    """The JSON body for a finished job, from its terminal job event (``Job.to_json()``)."""
+    """The JSON body for a finished job, from its terminal job event (``Job.to_json()``;
+    ``export`` true when the run was the re-export after an edit: reason ``edited``)."""
     created = float(data.get("created_at") or 0.0)
     finished = float(data.get("updated_at") or 0.0) or time.time()
     return {
         "event": f"job.{data.get('state')}",
         "job_id": data.get("id"),
+        "reason": "edited" if data.get("export") else "processed",
         "state": data.get("state"),
         "media_key": data.get("media_key"),
         "name": data.get("name"),
@@ -56,10 +59,13 @@ def job_summary(data: dict[str, Any], source_path: str | None = None,
     }
 
 
-def library_describer(library: Callable[[], Library]
+def library_describer(library: Callable[[], Library],
+                      get_job: Callable[[str], Job | None] | None = None
                       ) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """A ``describe`` for :class:`CompletionWebhook` that adds the job's source path (the
-    library's record of where the file was taken from) and its language."""
+    library's record of where the file was taken from) and its language, and reads the
+    outputs of a completed job again when the event had none (the run's status can lag its
+    last event, and the outputs are listed only for a completed job)."""
     def describe(event: dict[str, Any]) -> dict[str, Any]:
         key, name = str(event.get("media_key") or ""), event.get("name")
         source = language = None
@@ -70,6 +76,10 @@ def library_describer(library: Callable[[], Library]
             source = paths[-1] if paths else None
             row = found.get(key)
             language = row.language if row is not None else None
+            if event.get("state") == "completed" and not event.get("outputs") and get_job:
+                job = get_job(str(event.get("id")))
+                if job is not None and job.run_id == event.get("run_id"):
+                    event = {**event, "outputs": job.outputs}
         except Exception as exc:  # the notice goes out without them (a locked library…)
             log.warning("completion webhook: library not readable for %s (%s)", key, exc)
         return job_summary(event, source, language)

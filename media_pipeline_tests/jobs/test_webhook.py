@@ -128,7 +128,7 @@ def test_two_failures_are_retried_and_the_notice_delivered_once(receiver: Receiv
     assert len({raw for _, raw, _ in receiver.posts}) == 1  # the same body each time
     body = receiver.bodies()[0]
     assert body == {"event": "job.completed", "job_id": "0123456789abcdef",
-                    "state": "completed", "media_key": "0123456789abcdef",
+                    "reason": "processed", "state": "completed", "media_key": "0123456789abcdef",
                     "name": "talk.wav", "source_path": None, "language": None,
                     "outputs": {"srt": "/api/jobs/0123456789abcdef/subtitles/srt"},
                     "error": None, "run_id": "r-1", "created_at": 1000.0,
@@ -203,7 +203,8 @@ def test_a_stop_does_not_wait_for_a_hanging_receiver() -> None:
 
 
 def test_the_summary_holds_no_options_and_logs_show_no_receiver_secret() -> None:
-    body = job_summary(event("0000000000000006"), "/library/talk.wav", "en")
+    body = job_summary({**event("0000000000000006"), "export": True}, "/library/talk.wav", "en")
+    assert body["reason"] == "edited"
     assert "options" not in body and "private words" not in json.dumps(body)
     assert body["source_path"] == "/library/talk.wav" and body["language"] == "en"
     assert safe_target(f"https://user:pw@hooks.example:8443/x?key={SECRET_QUERY}") == \
@@ -256,12 +257,18 @@ def served_job(tmp_path: Path, corpus: Path, pipeline: Pipeline, webhook_url: st
 def test_a_served_job_is_announced_once_through_failures_without_secrets(
         tmp_path: Path, corpus: Path, pipeline: Pipeline,
         receiver: Receiver) -> None:
-    with served_job(tmp_path, corpus, pipeline, receiver.url) as (_, job, _):
+    with served_job(tmp_path, corpus, pipeline, receiver.url) as (client, job, _):
         wait_for(lambda: bool(receiver.bodies()), timeout_s=30.0)
-        time.sleep(0.5)  # no second notice for the same job
-    assert [code for code, _, _ in receiver.posts] == [500, 500, 200]
+        time.sleep(0.5)  # no second notice for the same run
+        assert [code for code, _, _ in receiver.posts] == [500, 500, 200]
+        edited = client.patch(f"/api/jobs/{job['id']}/segments/1", json={"text": "Ask not."})
+        assert edited.status_code == 200, edited.text
+        wait_for(lambda: len(receiver.bodies()) == 2, timeout_s=30.0)
+    again = receiver.bodies()[1]
+    assert again["job_id"] == job["id"] and again["reason"] == "edited"
     body = receiver.bodies()[0]
     assert body["event"] == "job.completed" and body["job_id"] == job["id"]
+    assert body["reason"] == "processed"
     assert body["media_key"] == job["media_key"] and body["error"] is None
     assert body["source_path"] == str(tmp_path / "library" / "talks" / "jfk.wav")
     assert body["outputs"]["srt"] == f"/api/jobs/{job['id']}/subtitles/srt"
