@@ -71,10 +71,14 @@ def chosen_track(media_file: Path, settings: PipelineSettings) -> ChosenTrack:
 def vocals_step(media_file: Path, settings: PipelineSettings, models_dir: Path,
                 duration_s: float, out_dir: Path,
                 should_stop: Callable[[], bool] | None = None) -> StepResult:
-    """Demucs vocal stem (``vocals.flac``) when separation is on, or ``auto`` and music.
+    """The audio track to transcribe, and its Demucs vocal stem (``vocals.flac``) when
+    separation is on, or ``auto`` and music.
 
-    ``on`` without weights fails with the path to put them at; ``auto`` then falls back to
-    the source audio and says so. ``audio_file`` is what the next step decodes.
+    The track is the one ``audio_track``/``audio_language`` pick, else the container's
+    default (AudioTrackError, listing the tracks, when the file has no such track); music
+    detection and Demucs read it. ``on`` without weights fails with the path to put them
+    at; ``auto`` then falls back to the source audio and says so. ``audio_file`` and
+    ``audio_stream`` (None for the stem) are what the next step decodes.
     """
     from media_pipeline.errors import ConfigurationError
 
