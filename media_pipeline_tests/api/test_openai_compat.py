@@ -79,6 +79,17 @@ def test_json_text_vtt_and_models(live: LiveServer, client: openai.OpenAI,
     assert names[0] == "whisper-1" and {"tiny.en", "base"} <= set(names)
 
 
+def test_translations_are_the_translate_task(live: LiveServer, client: openai.OpenAI,
+                                             corpus: Path) -> None:
+    clip = corpus / "jfk" / "jfk.wav"
+    verbose = client.audio.translations.create(model="whisper-1", file=clip.open("rb"),
+                                               response_format="verbose_json")
+    assert verbose.language == "english" and verbose.text.lower().startswith("and so my")
+    [job] = [j for j in httpx.get(live.url + "/api/jobs", headers={
+        "Authorization": f"Bearer {TOKEN}"}).json() if j["options"].get("task")]
+    assert job["options"]["task"] == "translate" and job["state"] == "completed"
+
+
 def test_errors_have_openai_shape(live: LiveServer, client: openai.OpenAI,
                                   corpus: Path) -> None:
     clip = corpus / "jfk" / "jfk.wav"
