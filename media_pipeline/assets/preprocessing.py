@@ -50,7 +50,7 @@ def speech_audio(context: dg.AssetExecutionContext, pipeline: PipelineConfig,
         vocals = storage.artifacts.info(key, "vocals", fps["vocals"])
         track = {k: vocals[k] for k in stage.TRACK_FIELDS if k in vocals}
         return stage.speech_audio_step(Path(vocals["audio_file"]), settings.lufs_target, out,
-                                       vocals.get("audio_stream"), track)
+                                       int(vocals.get("decode_track", 0)), track)
     return materialize_partitions(context, "speech_audio", pipeline, storage, compute)
 
 

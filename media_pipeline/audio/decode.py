@@ -13,16 +13,16 @@ SPEECH_RATE = 16_000
 
 
 def decode_mono(path: Path, sample_rate: int = SPEECH_RATE,
-                stream_index: int | None = None) -> np.ndarray:
-    """Decode audio stream ``stream_index`` of ``path`` (absolute index; None: the first
-    audio stream) to mono float32 at ``sample_rate``.
+                track: int = 0) -> np.ndarray:
+    """Decode audio track ``track`` of ``path`` (counted among its audio streams from 0) to
+    mono float32 at ``sample_rate``.
 
     ffmpeg errors on truncated data become a DecodeError; a file that yields no samples
     at all is treated as undecodable too, since there is nothing to transcribe.
     """
     cmd = [
         ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-xerror",
-        "-i", str(path), "-map", ffmpeg_map(stream_index), "-vn", "-sn", "-dn",
+        "-i", str(path), "-map", ffmpeg_map(track), "-vn", "-sn", "-dn",
         "-ac", "1", "-ar", str(sample_rate), "-f", "f32le", "-acodec", "pcm_f32le", "pipe:1",
     ]
     proc = subprocess.run(cmd, capture_output=True, check=False)

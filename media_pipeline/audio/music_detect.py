@@ -96,25 +96,25 @@ def classify_windows(windows: list[WindowFeatures]) -> MusicDecision:
     return MusicDecision(share >= 0.5, share, tuple(windows))
 
 
-def detect_music(path: Path, duration_s: float, stream_index: int | None = None) -> MusicDecision:
-    """Decide whether audio stream ``stream_index`` (None: the first) of the file at ``path``
+def detect_music(path: Path, duration_s: float, track: int = 0) -> MusicDecision:
+    """Decide whether audio track ``track`` (from 0) of the file at ``path``
     (``duration_s`` long) is music."""
     count = max(1, min(MAX_WINDOWS, int(np.ceil(duration_s / WINDOW_S))))
     span = max(0.0, duration_s - WINDOW_S)
     starts = [span * i / (count - 1) if count > 1 else 0.0 for i in range(count)]
     windows = []
     for start in starts:
-        feats = window_features(_decode_window(path, start, WINDOW_S, stream_index), start)
+        feats = window_features(_decode_window(path, start, WINDOW_S, track), start)
         if feats is not None:
             windows.append(feats)
     return classify_windows(windows)
 
 
 def _decode_window(path: Path, start_s: float, seconds: float,
-                   stream_index: int | None = None) -> np.ndarray:
+                   track: int = 0) -> np.ndarray:
     cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error",
            "-ss", f"{start_s:.3f}", "-t", f"{seconds:.3f}", "-i", str(path),
-           "-map", ffmpeg_map(stream_index), "-vn", "-ac", "1", "-ar", str(RATE),
+           "-map", ffmpeg_map(track), "-vn", "-ac", "1", "-ar", str(RATE),
            "-f", "f32le", "pipe:1"]
     proc = subprocess.run(cmd, capture_output=True, check=False)
     return np.frombuffer(proc.stdout, dtype=np.float32).copy()

@@ -125,9 +125,8 @@ def _language_tag(tag: str | None) -> str | None:
     return tag[:35] if tag and tag.lower() not in ("und", "unk", "xx", "mis", "zxx") else None
 
 
-def decoded_duration_s(path: Path, stream_index: int | None = None) -> float:
-    """Seconds of audio the audio stream ``stream_index`` of ``path`` decodes to (the first
-    audio stream when None).
+def decoded_duration_s(path: Path, track: int = 0) -> float:
+    """Seconds of audio that audio track ``track`` (from 0) of ``path`` decodes to.
 
     A header's duration is whatever the file says: an 8 s MP3 whose Xing header claims
     2**31 frames probes as 56 million seconds. Decoding every frame and counting samples
@@ -142,11 +141,8 @@ def decoded_duration_s(path: Path, stream_index: int | None = None) -> float:
         with av.open(str(path), metadata_errors="ignore") as container:
             if not container.streams.audio:
                 return 0.0
-            stream = container.streams.audio[0]
-            if stream_index is not None:
-                stream = next((s for s in container.streams.audio if s.index == stream_index),
-                              stream)
-            for frame in container.decode(stream):
+            audio = container.streams.audio
+            for frame in container.decode(audio[track if track < len(audio) else 0]):
                 if frame.sample_rate:
                     samples[frame.sample_rate] = samples.get(frame.sample_rate, 0) + \
                         frame.samples

@@ -236,11 +236,11 @@ def _load(files: tuple[Path, ...], weights: tuple[tuple[float, ...], ...] | None
 
 
 def stream_pcm(path: Path, rate: int, channels: int, block_frames: int,
-               stream_index: int | None = None) -> Iterator[np.ndarray]:
-    """Blocks of ``(frames, channels)`` float32 samples of audio stream ``stream_index``
-    (None: the first) decoded by ffmpeg (the last block may be short)."""
+               track: int = 0) -> Iterator[np.ndarray]:
+    """Blocks of ``(frames, channels)`` float32 samples of audio track ``track`` (from 0)
+    decoded by ffmpeg (the last block may be short)."""
     cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-i", str(path),
-           "-map", ffmpeg_map(stream_index), "-vn", "-sn", "-dn", "-ac", str(channels),
+           "-map", ffmpeg_map(track), "-vn", "-sn", "-dn", "-ac", str(channels),
            "-ar", str(rate), "-f", "f32le", "-acodec", "pcm_f32le", "pipe:1"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert proc.stdout is not None
@@ -259,10 +259,10 @@ def stream_pcm(path: Path, rate: int, channels: int, block_frames: int,
 
 
 def _mono_stats(path: Path, rate: int, channels: int,
-                stream_index: int | None) -> tuple[float, float]:
+                track: int) -> tuple[float, float]:
     total = total_sq = 0.0
     count = 0
-    for block in stream_pcm(path, rate, channels, rate * 60, stream_index):
+    for block in stream_pcm(path, rate, channels, rate * 60, track):
         mono = block.mean(axis=1, dtype=np.float64)
         total += float(mono.sum())
         total_sq += float((mono**2).sum())
@@ -276,9 +276,9 @@ def _mono_stats(path: Path, rate: int, channels: int,
 def separate_vocals(model: Any, source: Path, dest: Path, segment_s: float = 30.0,
                     overlap_s: float = 2.0, threads: int = 0, stem: str = "vocals",
                     should_stop: Callable[[], bool] | None = None,
-                    stream_index: int | None = None) -> SeparationResult:
-    """Write ``model``'s ``stem`` of ``source``'s audio stream ``stream_index`` (None: the
-    first) to ``dest`` (FLAC), block by block."""
+                    track: int = 0) -> SeparationResult:
+    """Write ``model``'s ``stem`` of ``source``'s audio track ``track`` (from 0) to ``dest``
+    (FLAC), block by block."""
     import soundfile as sf
     import torch
     from demucs.apply import apply_model
@@ -290,7 +290,7 @@ def separate_vocals(model: Any, source: Path, dest: Path, segment_s: float = 30.
     hop = max(1, int(segment_s * rate))
     overlap = min(int(overlap_s * rate), hop // 2)
     started = time.perf_counter()
-    mean, std = _mono_stats(source, rate, channels, stream_index)
+    mean, std = _mono_stats(source, rate, channels, track)
     std = std or 1.0
     ramp = np.linspace(0.0, 1.0, overlap, dtype=np.float32)[:, None]
     previous_threads = torch.get_num_threads()
@@ -310,7 +310,7 @@ def separate_vocals(model: Any, source: Path, dest: Path, segment_s: float = 30.
                 subtype="PCM_16") as fh:
             window = np.zeros((0, channels), dtype=np.float32)
             tail: np.ndarray | None = None  # separated overlap still to be crossfaded
-            for block in stream_pcm(source, rate, channels, hop, stream_index):
+            for block in stream_pcm(source, rate, channels, hop, track):
                 window = np.concatenate([window, block])
                 while window.shape[0] >= hop + overlap:
                     tail = _emit(fh, run(window[: hop + overlap]), tail, hop, ramp)

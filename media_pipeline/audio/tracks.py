@@ -102,7 +102,10 @@ def describe_tracks(tracks: Sequence[StreamInfo]) -> str:
     return f"{len(tracks)} {noun}: " + ", ".join(parts)
 
 
-def ffmpeg_map(stream_index: int | None) -> str:
-    """ffmpeg's ``-map`` value for absolute stream ``stream_index`` (None: the first audio
-    stream, which is all a decoded stem or a plain audio file has)."""
-    return "0:a:0" if stream_index is None else f"0:{int(stream_index)}"
+def ffmpeg_map(track: int) -> str:
+    """ffmpeg's ``-map`` value for audio track ``track`` (0: the first audio stream).
+
+    Counted among audio streams, not by absolute index: PyAV's and the ffmpeg binary's
+    libraries may not find a container's other streams (late data or subtitle streams of
+    a transport stream) alike, and those do not shift the audio streams' order."""
+    return f"0:a:{int(track)}"

@@ -29,11 +29,11 @@ def probe_step(media_file: Path, out_dir: Path) -> StepResult:
     """
     probe = probe_media(media_file)
     default = probe.audio
+    default_track = probe.audio_tracks.index(default) if default else 0
     # Nothing decoding here is left to the speech stage to report (its ffmpeg may read what
     # PyAV cannot); the header's claim stands in until then. The default track is measured:
     # the probe does not depend on settings, and a file's tracks last about as long.
-    decoded_s = decoded_duration_s(media_file, default.index if default else None) \
-        or probe.duration_s
+    decoded_s = decoded_duration_s(media_file, default_track) or probe.duration_s
     info = {
         "duration_s": round(decoded_s, 3),
         "container_duration_s": round(probe.duration_s, 3),
@@ -78,7 +78,7 @@ def vocals_step(media_file: Path, settings: PipelineSettings, models_dir: Path,
     default (AudioTrackError, listing the tracks, when the file has no such track); music
     detection and Demucs read it. ``on`` without weights fails with the path to put them
     at; ``auto`` then falls back to the source audio and says so. ``audio_file`` and
-    ``audio_stream`` (None for the stem) are what the next step decodes.
+    ``decode_track`` (its audio track; 0 for the stem) are what the next step decodes.
     """
     from media_pipeline.errors import ConfigurationError
 
@@ -86,14 +86,13 @@ def vocals_step(media_file: Path, settings: PipelineSettings, models_dir: Path,
     if mode not in ("off", "on", "auto"):
         raise ConfigurationError(f"unknown separation {mode!r} (off, on, auto)")
     track = chosen_track(media_file, settings)
-    stream = track.stream.index
     info: dict[str, Any] = {"separation": mode, "applied": False, "audio_file": str(media_file),
-                            "audio_stream": stream, **track_fields(track)}
+                            "decode_track": track.track, **track_fields(track)}
     files = {"vocals": "vocals.json"}
     if mode == "auto":
         from media_pipeline.audio.music_detect import detect_music
 
-        decision = detect_music(media_file, duration_s, stream)
+        decision = detect_music(media_file, duration_s, track.track)
         info.update(is_music=decision.is_music, music_share=round(decision.music_share, 3),
                     music_windows=decision.to_dict()["windows"])
     if mode == "off":
@@ -101,7 +100,7 @@ def vocals_step(media_file: Path, settings: PipelineSettings, models_dir: Path,
     elif mode == "auto" and not info["is_music"]:
         info["reason"] = "auto: the audio is not music; the source audio is used"
     else:
-        info.update(_separate(media_file, stream, settings, models_dir, out_dir, should_stop))
+        info.update(_separate(media_file, track.track, settings, models_dir, out_dir, should_stop))
         if info["applied"]:
             files["stem"] = "vocals.flac"
     write_json_atomic(out_dir / "vocals.json", info)
@@ -120,9 +119,9 @@ def track_fields(track: ChosenTrack) -> dict[str, Any]:
     return dict(zip(TRACK_FIELDS, values, strict=True))
 
 
-def _separate(media_file: Path, stream: int, settings: PipelineSettings, models_dir: Path,
+def _separate(media_file: Path, track: int, settings: PipelineSettings, models_dir: Path,
               out_dir: Path, should_stop: Callable[[], bool] | None) -> dict[str, Any]:
-    """Demucs over audio stream ``stream``: the info fields of the stem, or of the fallback."""
+    """Demucs over audio track ``track``: the info fields of the stem, or of the fallback."""
     from media_pipeline.audio import separation as sep
 
     mode = settings.separation
@@ -136,9 +135,9 @@ def _separate(media_file: Path, stream: int, settings: PipelineSettings, models_
     result = sep.separate_vocals(
         sep.load_separator(resolved), media_file, out_dir / "vocals.flac",
         segment_s=settings.separation_segment_s, threads=settings.separation_threads,
-        should_stop=should_stop, stream_index=stream)
+        should_stop=should_stop, track=track)
     # The stem has one audio stream: the next step decodes its first.
-    return {"applied": True, "audio_file": str(result.path), "audio_stream": None,
+    return {"applied": True, "audio_file": str(result.path), "decode_track": 0,
             "model": resolved.identity, "sample_rate": result.sample_rate,
             "channels": result.channels, "stem_s": round(result.audio_s, 3),
             "seconds": round(result.seconds, 3),
@@ -147,11 +146,11 @@ def _separate(media_file: Path, stream: int, settings: PipelineSettings, models_
 
 
 def speech_audio_step(audio_file: Path, lufs_target: float, out_dir: Path,
-                      stream_index: int | None = None,
+                      decode_track: int = 0,
                       track: dict[str, Any] | None = None) -> StepResult:
-    """``speech.wav``: audio stream ``stream_index`` of ``audio_file`` (None: its first) at
+    """``speech.wav``: audio track ``decode_track`` of ``audio_file`` (from 0) at
     16 kHz mono, loudness-normalized; ``track`` (the chosen track's fields) is recorded."""
-    samples = decode_mono(audio_file, SPEECH_RATE, stream_index)
+    samples = decode_mono(audio_file, SPEECH_RATE, decode_track)
     normalized, loud = normalize_loudness(samples, SPEECH_RATE, lufs_target)
     write_wav(out_dir / "speech.wav", normalized, SPEECH_RATE)
     info = {"duration_s": round(samples.shape[0] / SPEECH_RATE, 3),

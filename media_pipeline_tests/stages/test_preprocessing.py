@@ -51,11 +51,12 @@ def test_the_chosen_track_is_recorded_and_decoded(movie: Path, tmp_path: Path, c
                                                   expected: Track) -> None:
     settings = replace(PipelineSettings(), **choice)  # type: ignore[arg-type]
     _, vocals = vocals_step(movie, settings, tmp_path / "models", 8.0, tmp_path)
-    assert vocals["audio_track"] == track and vocals["audio_stream"] == track + 1
+    assert vocals["audio_track"] == vocals["decode_track"] == track
+    assert vocals["audio_stream_index"] == track + 1  # stream 0 is the video
     assert vocals["audio_language"] == expected.language
     recorded = {k: vocals[k] for k in TRACK_FIELDS}
     files, info = speech_audio_step(Path(vocals["audio_file"]), -20.0, tmp_path,
-                                    vocals["audio_stream"], recorded)
+                                    vocals["decode_track"], recorded)
     assert {k: info[k] for k in TRACK_FIELDS} == recorded
     samples, _ = read_wav(tmp_path / files["wav"])
     assert correlation(samples, corpus, expected) > 0.95  # loudness gain is a scale
@@ -77,7 +78,7 @@ def test_a_track_the_file_lacks_fails_with_the_tracks_it_has(
 def test_single_track_files_are_unchanged(tmp_path: Path, corpus: Path) -> None:
     jfk = corpus / "jfk" / "jfk.wav"
     _, vocals = vocals_step(jfk, PipelineSettings(), tmp_path / "models", 11.0, tmp_path)
-    assert (vocals["audio_track"], vocals["audio_stream"], vocals["audio_chosen_by"]) == (
+    assert (vocals["audio_track"], vocals["decode_track"], vocals["audio_chosen_by"]) == (
         0, 0, "default")
     with pytest.raises(AudioTrackError, match="no audio track in language 'de'; the file has "
                        "1 audio track: 0 und"):
