@@ -180,6 +180,14 @@ def test_jellyfin_other_notifications_are_acknowledged_and_ignored(
     assert len(hooks.submitter.tags) == before
 
 
+def test_jellyfin_as_text_plain_is_read_too(hooks: Hooks) -> None:
+    """The plugin's Generic destination sends text/plain unless given a Content-Type."""
+    body = json.dumps(jellyfin("PlaybackStop", "Movie", None))
+    answer = hooks.client.post("/api/hooks/jellyfin", content=body,
+                               headers={"content-type": "text/plain; charset=utf-8"})
+    assert answer.status_code == 200 and answer.json()["status"] == "ignored"
+
+
 def test_jellyfin_without_a_path_says_how_to_send_one(hooks: Hooks) -> None:
     answer = hooks.client.post("/api/hooks/jellyfin", json=jellyfin("ItemAdded", "Movie", None))
     assert answer.status_code == 422
