@@ -86,6 +86,9 @@ class TooManyPendingError(MediaPipelineError):
 EXPORT_ASSETS = descendants("edited_cues")
 RETRY_AFTER_S = 10
 """What a 429 tells a client to wait before it tries again."""
+UNCOUNTED_TAG = "media_pipeline/uncounted"
+"""On the run of a job created with ``counted=False`` (a media server's notice): it waits
+in the run queue like an inbox file, outside MAX_PENDING_MEDIA_JOBS."""
 
 
 def media_suffix(probe: MediaProbe) -> str:
@@ -157,9 +160,15 @@ class JobService:
     def waiting_count(self) -> int:
         """Media jobs created through the API whose run still waits in the queue (the
         seed's MAX_PENDING_MEDIA_JOBS counts these only): not the re-exports after edits,
-        narrations, inbox batches, reprocessing, or a run already started."""
-        return int(self.instance.get_runs_count(dg.RunsFilter(
-            statuses=list(WAITING), tags={API_TAG: "1", KIND_TAG: KIND_PROCESS})))
+        narrations, inbox batches, reprocessing, media servers' notices (``counted=False``),
+        or a run already started."""
+        media = {API_TAG: "1", KIND_TAG: KIND_PROCESS}
+        every = self.instance.get_runs_count(dg.RunsFilter(statuses=list(WAITING), tags=media))
+        if not every:
+            return 0
+        uncounted = self.instance.get_runs_count(dg.RunsFilter(
+            statuses=list(WAITING), tags={**media, UNCOUNTED_TAG: "1"}))
+        return int(every - uncounted)
 
     def with_outputs(self, job: Job) -> Job:
         """``job`` with the URLs of its subtitle files (when it has any)."""
@@ -217,14 +226,15 @@ class JobService:
 
     def create(self, media: Path, display_name: str, options: JobOptions,
                probe: MediaProbe | None = None, source_path: Path | None = None,
-               only: Sequence[str] | None = None) -> Created:
+               only: Sequence[str] | None = None, counted: bool = True) -> Created:
         """A job for ``media`` (already checked to be within limits by the caller).
 
         ``media`` is an upload in a temporary file (moved into the media store) or, with
         ``source_path``, a file of the library root (hard-linked or copied). ``only``: the
         run materializes just these assets (upstream included; ``/detect-language`` stops
-        at ``spoken_language``). Raises NotMediaError, InvalidOptionsError,
-        TooManyPendingError.
+        at ``spoken_language``). ``counted=False`` (a media server's notice, never resent):
+        queued whatever MAX_PENDING_MEDIA_JOBS says, and not counted toward it. Raises
+        NotMediaError, InvalidOptionsError, TooManyPendingError.
         """
         settings = self.validate(options)
         probe = probe or probe_media(media)
@@ -234,8 +244,8 @@ class JobService:
             existing = self.get(job_id)
             if existing is not None and self._reusable(existing, settings, only):
                 return Created(existing, False)
-            waiting = self.waiting_count()
-            if waiting >= self.runtime.max_pending_media_jobs:
+            if counted and (waiting := self.waiting_count()) >= \
+                    self.runtime.max_pending_media_jobs:
                 raise TooManyPendingError(waiting, retry_after_s=RETRY_AFTER_S)
             stored = self._store(media, key, probe, move=source_path is None)
             if options.lyrics:  # the music stage reads them from the data root
@@ -248,6 +258,7 @@ class JobService:
                 PARTITION_TAG: key, JOB_TAG: job_id, API_TAG: "1", KIND_TAG: KIND_PROCESS,
                 NAME_TAG: name, SETTINGS_TAG: settings_to_tag(settings),
                 OPTIONS_TAG: json.dumps(options.explicit(), sort_keys=True),
+                **({} if counted else {UNCOUNTED_TAG: "1"}),
             }, run_config=run_config_for(settings), **_selection(only))
             job = self.require(job_id)
         if self.on_created is not None:
