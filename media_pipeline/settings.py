@@ -178,6 +178,12 @@ class RuntimeSettings:
     path_map: str = ""
     """How a media server's paths read here: ``their=ours`` pairs separated by ``;`` (the
     longest matching prefix wins), for the webhooks of Jellyfin, Emby and Plex."""
+    plex_url: str | None = None
+    """Plex server the Plex webhook asks which file a new item is (its notice names none),
+    e.g. ``http://plex:32400`` (``MEDIA_PIPELINE_PLEX_URL``)."""
+    plex_token: str | None = field(default=None, repr=False)
+    """``X-Plex-Token`` for those questions (``MEDIA_PIPELINE_PLEX_TOKEN``); a secret, never
+    logged or sent anywhere else."""
     webhook_url: str | None = None
     """POSTed a JSON summary of every finished job (retried with backoff)."""
     sync_api_timeout_s: float = 900.0
@@ -246,6 +252,8 @@ def runtime_settings_from_env(
         run_retention_days=num("RUN_RETENTION_DAYS", base.run_retention_days),
         inbox_settle_s=num("INBOX_SETTLE_S", base.inbox_settle_s),
         path_map=env.get(ENV_PREFIX + "PATH_MAP") or base.path_map,
+        plex_url=env.get(ENV_PREFIX + "PLEX_URL") or None,
+        plex_token=env.get(ENV_PREFIX + "PLEX_TOKEN") or None,
         webhook_url=env.get(ENV_PREFIX + "WEBHOOK_URL") or None,
         sync_api_timeout_s=num("SYNC_API_TIMEOUT_S", base.sync_api_timeout_s),
         dagster_postgres_url=env.get(POSTGRES_URL_ENV) or None,

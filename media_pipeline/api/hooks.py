@@ -9,12 +9,16 @@ queued as a job, exactly as ``POST /api/jobs {"path": …}`` would queue it.
   application/json", as the body.
 - Plex (Webhooks, Plex Pass): multipart with the JSON in the field ``payload``, ``event``
   ``library.new``, ``Metadata``. Plex's payload names no file (its ``Metadata`` has the
-  rating key, not the ``Media``/``Part`` of its own API): a ``Part`` ``file`` is used when
-  one is there, else the answer is a 422 saying so.
+  ``ratingKey``, not the ``Media``/``Part`` of its own API): a ``Part`` ``file`` is used when
+  one is there, else Plex is asked (``plex_url``, ``plex_token``: api/plex_lookup.py) and
+  each file of the item is queued; without ``plex_url`` the answer is a 422 saying so.
 
 The server's path goes through ``path_map`` and must then lie in the library root (403
 outside, 404 when no such file). Other events, and items that are not audio or video
 (series, seasons, albums, photos), are answered 200 with ``"status": "ignored"`` and why.
+A library scan sends many notices at once and no server sends one again, so a hook's job is
+never refused by MAX_PENDING_MEDIA_JOBS nor counted toward it: the run queue paces them, as
+it does inbox files.
 """
 
 import logging
@@ -28,6 +32,7 @@ from starlette.datastructures import UploadFile
 
 from media_pipeline.api.deps import AppState, get_state
 from media_pipeline.api.jobs import library_root
+from media_pipeline.api.plex_lookup import PlexLookupError, plex_files
 from media_pipeline.api.uploads import resolve_library_path
 from media_pipeline.api.validation import parse_json
 from media_pipeline.jobs.model import JobOptions
@@ -47,10 +52,12 @@ MAX_FORM_FIELDS = 16
 
 @dataclass(frozen=True)
 class ItemAdded:
-    """What a server says was added: its path for the file (None when it gave none)."""
+    """What a server says was added: its path for the file (None when it gave none) and,
+    from Plex, the item's ``ratingKey`` to ask the server with."""
 
     path: str | None
     kind: str
+    plex_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,7 +119,8 @@ def plex_item(payload: dict[str, Any]) -> ItemAdded | Ignored:
         for part in _dicts(media.get("Part")):
             if file := _text(part.get("file")):
                 return ItemAdded(file, item_type)
-    return ItemAdded(None, item_type)
+    key = metadata.get("ratingKey")
+    return ItemAdded(None, item_type, str(key).strip() if isinstance(key, str | int) else None)
 
 
 def _dicts(value: Any) -> list[dict[str, Any]]:
@@ -123,8 +131,8 @@ NO_PATH = {
     "jellyfin": "Jellyfin sent no Path: tick 'Send All Properties' in the webhook plugin's "
                 "destination, or put \"Path\": \"{{Path}}\" in its template",
     "emby": "Emby sent no Item.Path for the new item",
-    "plex": "Plex's library.new payload names no file (it carries no Media/Part path); "
-            "let the inbox or a library path job pick the file up instead",
+    "plex": "Plex's library.new payload names no file: set MEDIA_PIPELINE_PLEX_URL (e.g. "
+            "http://plex:32400) and MEDIA_PIPELINE_PLEX_TOKEN so that Plex is asked for it",
 }
 
 
@@ -167,20 +175,41 @@ def _our_path(state: AppState, server: str, their_path: str) -> str:
     return ours
 
 
+async def _their_paths(state: AppState, server: str, item: ItemAdded) -> list[str]:
+    """The server's paths for the item: the one it sent, else (Plex) the ones Plex lists."""
+    if item.path is not None:
+        return [item.path]
+    runtime = state.runtime
+    if server != "plex" or not runtime.plex_url:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, NO_PATH[server])
+    if not item.plex_key:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "Plex's library.new payload has no Metadata.ratingKey to ask "
+                            "Plex with")
+    try:
+        return await run_in_threadpool(plex_files, runtime.plex_url, runtime.plex_token,
+                                       item.plex_key)
+    except PlexLookupError as exc:
+        log.warning("plex hook: %s", exc)
+        code = (status.HTTP_504_GATEWAY_TIMEOUT if exc.timed_out
+                else status.HTTP_502_BAD_GATEWAY)
+        raise HTTPException(code, str(exc)) from None
+
+
 async def _handle(state: AppState, server: str,
                   item: ItemAdded | Ignored) -> JSONResponse:
     if isinstance(item, Ignored):
         return JSONResponse({"status": "ignored", "server": server, "reason": item.reason})
-    if item.path is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, NO_PATH[server])
-    ours = _our_path(state, server, item.path)
-    path = resolve_library_path(ours, library_root(state))
-    created = await run_in_threadpool(state.jobs.create, path, path.name, JobOptions(), None,
-                                      path)
-    code = status.HTTP_201_CREATED if created.created else status.HTTP_200_OK
-    return JSONResponse({"status": "queued", "server": server, "created": created.created,
-                         "job": created.job.to_json()}, status_code=code,
-                        headers={"Location": f"/api/jobs/{created.job.id}"})
+    root = library_root(state)
+    paths = [resolve_library_path(_our_path(state, server, theirs), root)
+             for theirs in await _their_paths(state, server, item)]
+    made = [await run_in_threadpool(state.jobs.create, path, path.name, JobOptions(),
+                                    source_path=path, counted=False) for path in paths]
+    created = any(m.created for m in made)
+    code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return JSONResponse({"status": "queued", "server": server, "created": created,
+                         "job": made[0].job.to_json(), "jobs": [m.job.to_json() for m in made]},
+                        status_code=code, headers={"Location": f"/api/jobs/{made[0].job.id}"})
 
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -190,9 +219,11 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"description": "The mapped path is outside the library root"},
     404: {"description": "No such file under the library root"},
     415: {"description": "The file is not audio or video"},
-    422: {"description": "Not the server's notice, no path in it, or no path_map entry "
-                         "for it"},
-    429: {"description": "MAX_PENDING_MEDIA_JOBS jobs already wait (Retry-After)"},
+    422: {"description": "Not the server's notice, no path in it (Plex: and no plex_url "
+                         "to ask), or no path_map entry for it"},
+    502: {"description": "Plex, asked which file the item is, could not be reached, "
+                         "refused the token or listed no file"},
+    504: {"description": "Plex, asked which file the item is, did not answer in time"},
 }
 
 
@@ -214,6 +245,7 @@ async def emby_hook(request: Request, state: State) -> JSONResponse:
 @router.post("/plex", responses=_RESPONSES)
 async def plex_hook(request: Request, state: State) -> JSONResponse:
     """Plex webhook (multipart field ``payload``). Plex sends no custom header: the token
-    may come as ``?access_token=`` here."""
+    may come as ``?access_token=`` here. Plex names no file: set ``MEDIA_PIPELINE_PLEX_URL``
+    and ``MEDIA_PIPELINE_PLEX_TOKEN`` so that the server is asked for it."""
     return await _handle(state, "plex", plex_item(await _payload(request,
                                                                           "payload")))

@@ -7,10 +7,14 @@ field ``data``) and Plex's (multipart ``payload`` plus a poster) send them.
 """
 
 import json
+import math
 import shutil
 import subprocess
+import time
+import wave
+from array import array
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +23,22 @@ import imageio_ffmpeg
 import pytest
 from fastapi.testclient import TestClient
 
+from media_pipeline.api import plex_lookup
 from media_pipeline.api.app import create_app
+from media_pipeline.jobs.service import UNCOUNTED_TAG
 from media_pipeline.library.db import Library
 from media_pipeline.partitions import PARTITION_TAG
 from media_pipeline.resources.storage import StorageResource
 from media_pipeline.resources.whisper import FakeWhisperResource
-from media_pipeline.settings import PipelineSettings, RuntimeSettings
+from media_pipeline.settings import PipelineSettings, RuntimeSettings, runtime_settings_from_env
 from media_pipeline.store.paths import DataRoot
+from media_pipeline_tests.api.test_plex_lookup import (
+    PLEX_TOKEN,
+    closed_port_url,
+    plex_item,
+    serving_fake_plex,
+    silent_server,
+)
 from media_pipeline_tests.api.test_requeue import add_run
 
 TOKEN = "hooks-token-5b1e"
@@ -222,10 +235,12 @@ def test_emby_json_body_and_other_events(hooks: Hooks) -> None:
     assert played.status_code == 200 and played.json()["status"] == "ignored"
 
 
-def test_plex_library_new_without_a_file_is_a_clear_422(hooks: Hooks) -> None:
+def test_plex_library_new_without_a_file_or_plex_url_is_a_clear_422(hooks: Hooks) -> None:
     answer = hooks.client.post("/api/hooks/plex", **plex("library.new", PLEX_MOVIE))
     assert answer.status_code == 422
-    assert "names no file" in answer.json()["detail"]
+    detail = answer.json()["detail"]
+    assert "names no file" in detail
+    assert "MEDIA_PIPELINE_PLEX_URL" in detail and "MEDIA_PIPELINE_PLEX_TOKEN" in detail
 
 
 def test_plex_library_new_with_a_part_file_from_a_windows_server(hooks: Hooks) -> None:
@@ -298,3 +313,148 @@ def test_a_path_map_that_cannot_be_read_is_named(tmp_path: Path) -> None:
     assert answer.status_code == 500
     assert answer.json()["detail"] == ("MEDIA_PIPELINE_PATH_MAP is not valid: entry 1 is not "
                                        "'their=ours' (both sides paths)")
+
+
+# ------------------------------------------------------------ Plex asked for the file
+def tone_wav(path: Path, hz: float, seconds: float = 1.0) -> Path:
+    """A real 16 kHz mono WAV of a sine at ``hz`` (each pitch its own media key)."""
+    rate = 16000
+    samples = array("h", (int(8000 * math.sin(2 * math.pi * hz * i / rate))
+                          for i in range(int(rate * seconds))))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(samples.tobytes())
+    return path
+
+
+def asking_plex(hooks: Hooks, monkeypatch: pytest.MonkeyPatch, url: str,
+                token: str | None) -> None:
+    """The served app with ``plex_url``/``plex_token`` set (for this test only)."""
+    state = hooks.client.app.state.media_pipeline
+    monkeypatch.setattr(state, "runtime", replace(state.runtime, plex_url=url,
+                                                  plex_token=token))
+
+
+def plex_new(rating_key: str) -> dict[str, Any]:
+    """What a real Plex posts: library.new with the item's Metadata and no Media."""
+    return plex("library.new", {**PLEX_MOVIE, "ratingKey": rating_key,
+                                "key": f"/library/metadata/{rating_key}", "title": "Plex Film"})
+
+
+def test_plex_library_new_asks_plex_for_the_files_and_queues_each(
+        hooks: Hooks, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    folder = hooks.root / "movies" / "Plex Film (1961)"
+    parts = [tone_wav(folder / f"Plex Film - pt{n}.wav", hz) for n, hz in ((1, 440), (2, 660))]
+    before = len(hooks.submitter.tags)
+    with serving_fake_plex() as fake:
+        fake.items["5001"] = plex_item("5001", [[f"/media/movies/Plex Film (1961)/{p.name}"
+                                                 for p in parts]])
+        asking_plex(hooks, monkeypatch, fake.url, PLEX_TOKEN)
+        answer = hooks.client.post("/api/hooks/plex", **plex_new("5001"))
+    assert answer.status_code == 201, answer.text
+    data = answer.json()
+    assert data["status"] == "queued" and data["created"] is True
+    assert [job["name"] for job in data["jobs"]] == ["Plex Film - pt1.wav", "Plex Film - pt2.wav"]
+    assert data["job"] == data["jobs"][0]
+    for job, part in zip(data["jobs"], parts, strict=True):
+        assert str(part) in hooks.sources(job["media_key"])
+    assert len(hooks.submitter.tags) == before + 2
+    [(path, headers)] = fake.seen
+    assert path == "/library/metadata/5001"
+    assert headers["X-Plex-Token"] == PLEX_TOKEN and headers["Accept"] == "application/json"
+    assert PLEX_TOKEN not in answer.text and PLEX_TOKEN not in caplog.text
+
+
+def test_plex_refusing_the_token_is_a_clear_502(
+        hooks: Hooks, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    before = len(hooks.submitter.tags)
+    with serving_fake_plex() as fake:
+        fake.items["5001"] = plex_item("5001", [["/media/movies/Ask Not (1961).flac"]])
+        asking_plex(hooks, monkeypatch, fake.url, "not-the-plex-token")
+        answer = hooks.client.post("/api/hooks/plex", **plex_new("5001"))
+    assert answer.status_code == 502
+    assert answer.json()["detail"] == (f"Plex at {fake.url} refused the token (HTTP 401): set "
+                                       "MEDIA_PIPELINE_PLEX_TOKEN to the server's X-Plex-Token")
+    assert "not-the-plex-token" not in answer.text + caplog.text
+    assert len(hooks.submitter.tags) == before
+
+
+def test_plex_down_is_a_fast_502_naming_its_url(hooks: Hooks,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    url = closed_port_url()
+    asking_plex(hooks, monkeypatch, url + "/", PLEX_TOKEN)
+    started = time.monotonic()
+    answer = hooks.client.post("/api/hooks/plex", **plex_new("5001"))
+    assert time.monotonic() - started < 2.0
+    assert answer.status_code == 502
+    detail = answer.json()["detail"]
+    assert detail.startswith(f"Plex at {url} cannot be reached (") and PLEX_TOKEN not in detail
+
+
+def test_plex_silent_is_a_504_after_the_timeout(hooks: Hooks,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(plex_lookup, "PLEX_TIMEOUT_S", 0.5)
+    with silent_server() as url:
+        asking_plex(hooks, monkeypatch, url, PLEX_TOKEN)
+        started = time.monotonic()
+        answer = hooks.client.post("/api/hooks/plex", **plex_new("5001"))
+        assert time.monotonic() - started < 3.0
+    assert answer.status_code == 504
+    assert answer.json()["detail"] == f"Plex at {url} did not answer within 0.5 s"
+
+
+def test_plex_without_a_rating_key_is_422(hooks: Hooks, monkeypatch: pytest.MonkeyPatch) -> None:
+    asking_plex(hooks, monkeypatch, closed_port_url(), PLEX_TOKEN)
+    metadata = {k: v for k, v in PLEX_MOVIE.items() if k != "ratingKey"}
+    answer = hooks.client.post("/api/hooks/plex", **plex("library.new", metadata))
+    assert answer.status_code == 422 and "ratingKey" in answer.json()["detail"]
+
+
+def test_plex_settings_come_from_the_environment_and_the_token_is_not_shown() -> None:
+    runtime = runtime_settings_from_env("data", env={
+        "MEDIA_PIPELINE_PLEX_URL": "http://plex:32400", "MEDIA_PIPELINE_PLEX_TOKEN": PLEX_TOKEN})
+    assert (runtime.plex_url, runtime.plex_token) == ("http://plex:32400", PLEX_TOKEN)
+    assert PLEX_TOKEN not in repr(runtime)
+    assert runtime_settings_from_env("data", env={}).plex_url is None
+
+
+# ------------------------------------------------------------ back-pressure
+def test_a_library_scan_is_never_refused_by_the_pending_limit(tmp_path: Path) -> None:
+    """MAX_PENDING_MEDIA_JOBS=1: five notices all queue and do not count against uploads,
+    which are still refused once their own limit is reached."""
+    root, data_dir = tmp_path / "library", tmp_path / "data"
+    for i in range(6):
+        tone_wav(root / "music" / f"Tone {i}.wav", 300 + 100 * i)
+    uploads = [tone_wav(tmp_path / f"upload {i}.wav", 1500 + 200 * i) for i in range(2)]
+    runtime = RuntimeSettings(data_dir=data_dir, api_token=TOKEN, library_root=root,
+                              max_pending_media_jobs=1, path_map=f"/media={root}")
+    with dg.instance_for_test() as instance:
+        submitter = RecordingSubmitter(instance)
+        app = create_app(runtime, PipelineSettings(), submitter=submitter, instance=instance,
+                         watch=False)
+        service = app.state.media_pipeline.jobs
+        service.storage = StorageResource.at(data_dir, FAKE)
+        client = TestClient(app, headers=AUTH)
+
+        def notice(i: int) -> int:
+            body = jellyfin("ItemAdded", "Audio", f"/media/music/Tone {i}.wav")
+            return client.post("/api/hooks/jellyfin", json=body).status_code
+
+        assert [notice(i) for i in range(5)] == [201] * 5
+        assert len(client.get("/api/jobs").json()) == 5
+        assert all(tags.get(UNCOUNTED_TAG) == "1" for tags in submitter.tags)
+        assert service.waiting_count() == 0
+        assert notice(0) == 200  # a rescan: the same job
+
+        def upload(path: Path) -> Any:
+            return client.post("/api/jobs", files={"file": (path.name, path.read_bytes())})
+
+        assert upload(uploads[0]).status_code == 201
+        assert service.waiting_count() == 1
+        refused = upload(uploads[1])
+        assert refused.status_code == 429 and refused.headers["retry-after"] == "10"
+        assert notice(5) == 201  # the uploads' limit does not hold a notice back
+        assert len(client.get("/api/jobs").json()) == 7
