@@ -11,7 +11,8 @@
   ``MAX_PENDING_MEDIA_JOBS`` media jobs created through the API already wait, is answered
   429 with ``Retry-After`` before the body is read (for an authorized client; others get
   their 401 from the app). The job service checks again when it creates the job (two
-  uploads may pass here at once).
+  uploads may pass here at once). Media servers' hooks (``/api/hooks/…``) are never refused
+  for it and their jobs do not count (a server never sends a notice again).
 
 An error answer sent before the whole body arrived closes the connection, so a client that
 keeps sending is not drained for gigabytes. Under ``/v1/`` the answer has OpenAI's error shape.

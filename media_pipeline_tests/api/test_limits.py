@@ -20,7 +20,7 @@ from media_pipeline.api.limits import BodyLimitMiddleware, BodyLimits
 from media_pipeline.api.uploads import MULTIPART_OVERHEAD
 from media_pipeline.jobs.instance import open_instance
 from media_pipeline.jobs.model import API_TAG, JOB_TAG, KIND_EXPORT, KIND_PROCESS, KIND_TAG
-from media_pipeline.jobs.service import JobService
+from media_pipeline.jobs.service import UNCOUNTED_TAG, JobService
 from media_pipeline.partitions import NARRATION_JOB, PARTITION_TAG, SUBTITLES_JOB
 from media_pipeline.settings import PipelineSettings, runtime_settings_from_env
 from media_pipeline.store.paths import DataRoot
@@ -143,6 +143,8 @@ def test_only_waiting_api_media_jobs_count_and_429_comes_before_the_body(api: Ap
         _run(instance, waiting, {PARTITION_TAG: f"n{i}"}, NARRATION_JOB)
         _run(instance, waiting, {PARTITION_TAG: f"inbox{i}"})  # inbox batch, reprocessing
     _run(instance, started, {**media, JOB_TAG: "running"})
+    for i in range(3):  # media servers' notices (hooks): the run queue paces them
+        _run(instance, waiting, {**media, JOB_TAG: f"hook{i}", UNCOUNTED_TAG: "1"})
     runtime = runtime_settings_from_env(api.data_dir, env={})
     service = JobService(runtime, PipelineSettings(), instance, submitter=None)  # type: ignore[arg-type]
     assert service.waiting_count() == 0

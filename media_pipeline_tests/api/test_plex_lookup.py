@@ -41,6 +41,8 @@ class FakePlex:
     items: dict[str, dict[str, Any]]
     token: str = PLEX_TOKEN
     seen: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    moved: dict[str, str] = field(default_factory=dict)
+    """ratingKey → where a 302 sends the client."""
     url: str = ""
 
 
@@ -54,6 +56,12 @@ class _Handler(BaseHTTPRequestHandler):
                          "text/html")
             return
         key = self.path.removeprefix("/library/metadata/")
+        if key in self.plex.moved:
+            self.send_response(302)
+            self.send_header("Location", self.plex.moved[key])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if self.path == key or key not in self.plex.items:
             self._answer(404, b"", "text/html")
             return
@@ -164,6 +172,14 @@ def test_a_server_that_never_answers_is_given_up_after_the_timeout(silent_plex: 
     assert 0.4 < time.monotonic() - started < 3.0
     assert caught.value.timed_out
     assert str(caught.value) == f"Plex at {silent_plex} did not answer within 0.5 s"
+
+
+def test_a_redirect_is_not_followed_with_the_token(fake_plex: FakePlex) -> None:
+    fake_plex.items["5002"] = plex_item("5002", [["/data/b.mkv"]])
+    fake_plex.moved["5001"] = fake_plex.url + "/library/metadata/5002"
+    with pytest.raises(PlexLookupError, match=r"redirects \(HTTP 302\): set MEDIA_PIPELINE_"):
+        plex_files(fake_plex.url, PLEX_TOKEN, "5001")
+    assert [path for path, _ in fake_plex.seen] == ["/library/metadata/5001"]
 
 
 def test_reading_the_reply_and_showing_the_url() -> None:
