@@ -51,7 +51,8 @@ class ChosenTrack:
     """Its position among the file's audio streams, from 0."""
     stream: StreamInfo
     chosen_by: str
-    """``audio_track``, ``audio_language`` or ``default``."""
+    """``audio_track``, ``audio_language``, ``default``, or ``only_track`` (a language was
+    asked for and the file's one audio track carries no language tag)."""
 
     def to_dict(self) -> dict[str, object]:
         return {"track": self.track, "stream_index": self.stream.index,
@@ -64,6 +65,7 @@ def choose_audio_track(tracks: Sequence[StreamInfo], index: int = -1,
                        language: str = "") -> ChosenTrack:
     """The track ``index`` (0 = first audio stream) when given, else the one tagged
     ``language``, else the container's default; raises AudioTrackError listing the tracks.
+    A file whose only audio track is untagged gives that track for any language.
 
     Among several tracks in the language, the default-flagged one wins, then one that is
     not commentary or audio description, then the first.
@@ -78,6 +80,10 @@ def choose_audio_track(tracks: Sequence[StreamInfo], index: int = -1,
     if language.strip():
         wanted = language_key(language)
         matches = [n for n, t in enumerate(tracks) if language_key(t.language) == wanted]
+        if not matches and len(tracks) == 1 and not tracks[0].language:
+            # One untagged track cannot contradict the language (most plain audio files):
+            # a library-wide audio_language must not fail them all.
+            return ChosenTrack(0, tracks[0], "only_track")
         if not matches:
             raise AudioTrackError(f"no audio track in language {language.strip()!r}; the "
                                   f"file has {describe_tracks(tracks)}")

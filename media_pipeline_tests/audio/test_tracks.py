@@ -83,6 +83,17 @@ def test_a_missing_track_is_one_line_listing_the_tracks() -> None:
         '0 eng "English", 1 ger "Deutsch" (default)')
     with pytest.raises(AudioTrackError, match=r"there is no audio track 2; the file has 2 "):
         choose_audio_track(TRACKS, 2)
+    untagged = (audio(1, None), audio(2, None))
+    with pytest.raises(AudioTrackError, match=r"language 'de'; the file has 2 audio tracks: "
+                       r"0 und, 1 und$"):
+        choose_audio_track(untagged, -1, "de")
+    with pytest.raises(AudioTrackError, match=r"1 audio track: 0 eng$"):
+        choose_audio_track((audio(1, "eng"),), -1, "de")
+
+
+def test_a_lone_untagged_track_serves_any_language() -> None:
+    chosen = choose_audio_track((audio(0, None),), -1, "de")
+    assert (chosen.track, chosen.chosen_by) == (0, "only_track")
 
 
 def test_the_probe_lists_audio_and_subtitle_tracks(tmp_path: Path, corpus: Path) -> None:

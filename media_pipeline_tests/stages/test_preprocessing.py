@@ -80,7 +80,7 @@ def test_single_track_files_are_unchanged(tmp_path: Path, corpus: Path) -> None:
     _, vocals = vocals_step(jfk, PipelineSettings(), tmp_path / "models", 11.0, tmp_path)
     assert (vocals["audio_track"], vocals["decode_track"], vocals["audio_chosen_by"]) == (
         0, 0, "default")
-    with pytest.raises(AudioTrackError, match="no audio track in language 'de'; the file has "
-                       "1 audio track: 0 und"):
-        vocals_step(jfk, replace(PipelineSettings(), audio_language="de"), tmp_path, 11.0,
-                    tmp_path)
+    # an untagged lone track cannot contradict a library-wide audio_language
+    _, vocals = vocals_step(jfk, replace(PipelineSettings(), audio_language="de"), tmp_path,
+                            11.0, tmp_path)
+    assert (vocals["audio_track"], vocals["audio_chosen_by"]) == (0, "only_track")
