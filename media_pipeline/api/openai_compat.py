@@ -68,14 +68,15 @@ class OpenAIRoute(APIRoute):
                 return await handler(request)
             except OpenAIError as exc:
                 return openai_error(exc.status_code, str(exc.detail), exc.param)
-            except HTTPException as exc:
-                return openai_error(exc.status_code, str(exc.detail),
-                                    headers=dict(exc.headers or {}))
+            except HTTPException as exc:  # OpenAI answers a malformed request with 400
+                code = 400 if exc.status_code == 422 else exc.status_code
+                return openai_error(code, str(exc.detail), headers=dict(exc.headers or {}))
             except RequestValidationError as exc:
                 return openai_error(status.HTTP_400_BAD_REQUEST,
                                     validation_message(exc.errors()))
             except MediaPipelineError as exc:
                 code, headers = status_of(exc)
+                code = 400 if code == 422 else code
                 return openai_error(code, exc.user_message, headers=headers)
         return handle
 

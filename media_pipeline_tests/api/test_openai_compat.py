@@ -106,7 +106,7 @@ def test_errors_have_openai_shape(live: LiveServer, client: openai.OpenAI,
     assert error["type"] == "invalid_request_error" and error["param"] == "response_format"
     no_file = httpx.post(live.url + "/v1/audio/transcriptions", files={"x": ("a", b"1")},
                          headers={"Authorization": f"Bearer {TOKEN}"})
-    assert no_file.status_code == 422 and "file" in no_file.json()["error"]["message"]
+    assert no_file.status_code == 400 and "file" in no_file.json()["error"]["message"]
 
 
 def test_the_token_is_required(live: LiveServer, corpus: Path) -> None:
