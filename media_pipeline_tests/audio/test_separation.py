@@ -5,15 +5,19 @@ A tiny randomly initialised HTDemucs is saved the way Demucs' released weights a
 same code path as real weights.
 """
 
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
 
 from media_pipeline.audio import separation as sep
+from media_pipeline.audio.ffmpeg import ffmpeg_exe
 from media_pipeline.settings import PipelineSettings
 from media_pipeline.stages import preprocessing as steps
+from media_pipeline_tests.multitrack_media import build_multitrack
 
 HTDEMUCS_SIG = "955717e8"
 
@@ -96,3 +100,26 @@ def test_vocals_step_modes(tiny_repo: Path, corpus: Path, tmp_path: Path,
     assert info["applied"] is True and files["stem"] == "vocals.flac"
     assert Path(info["audio_file"]) == tmp_path / "e" / "vocals.flac"
     assert (info["sample_rate"], info["channels"], info["stem_s"]) == (44100, 2, 11.0)
+
+
+@pytest.mark.slow
+def test_demucs_separates_the_chosen_track(tiny_repo: Path, corpus: Path,
+                                           tmp_path: Path) -> None:
+    movie = build_multitrack(tmp_path / "movie.mkv", corpus)
+    stems = {}
+    for track in (0, 1):
+        chosen = replace(settings("on", tiny_repo), audio_track=track)
+        files, info = steps.vocals_step(movie, chosen, tiny_repo, 8.0, tmp_path / str(track))
+        assert info["applied"] is True and (info["audio_track"], info["decode_track"]) == (
+            track, 0)  # the stem has one stream
+        stems[track], _ = sf.read(tmp_path / str(track) / files["stem"], dtype="float32")
+    alone = tmp_path / "german.flac"  # the German track by itself, same samples
+    subprocess.run([ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-i", str(movie),
+                    "-map", "0:a:1", "-c:a", "flac", str(alone)], check=True)
+    result = sep.separate_vocals(sep.load_separator(sep.resolve_model("htdemucs", tiny_repo)),
+                                 alone, tmp_path / "alone.flac")
+    reference, _ = sf.read(result.path, dtype="float32")
+    n = min(len(reference), len(stems[1]), len(stems[0]))
+    same = np.corrcoef(reference[:n, 0], stems[1][:n, 0])[0, 1]
+    other = np.corrcoef(reference[:n, 0], stems[0][:n, 0])[0, 1]
+    assert same > 0.99 and abs(other) < 0.5, (same, other)
