@@ -90,7 +90,8 @@ def live_server(data_dir: Path, whisper: WhisperResource | None,
                 settings: PipelineSettings | None = None) -> Iterator[LiveServer]:
     """The app on a free loopback port until the block ends."""
     settings = settings or PipelineSettings(model="tiny.en")
-    runtime = RuntimeSettings(data_dir=data_dir, api_token=TOKEN)
+    # One waiting job is the most: a held job (see HoldingSubmitter) makes the server busy.
+    runtime = RuntimeSettings(data_dir=data_dir, api_token=TOKEN, max_pending_media_jobs=1)
     job = build_definitions(runtime, settings, whisper=whisper).resolve_job_def(SUBTITLES_JOB)
     with dg.instance_for_test() as instance:
         submitter = HoldingSubmitter(job, instance)

@@ -118,8 +118,8 @@ def test_the_token_is_required(live: LiveServer, corpus: Path) -> None:
     assert httpx.get(live.url + "/v1/models").status_code == 401
 
 
-def test_a_job_longer_than_the_wait_is_a_504_naming_the_job(live: LiveServer,
-                                                            corpus: Path) -> None:
+def test_a_job_longer_than_the_wait_is_a_504_and_a_full_queue_a_429(
+        live: LiveServer, corpus: Path) -> None:
     clip = corpus / "jfk" / "jfk.flac"  # other bytes: a new job, only queued
     live.submitter.hold = True
     try:
@@ -138,6 +138,16 @@ def test_a_job_longer_than_the_wait_is_a_504_naming_the_job(live: LiveServer,
     job = httpx.get(live.url + f"/api/jobs/{job_id}",
                     headers={"Authorization": f"Bearer {TOKEN}"}).json()
     assert job["state"] == "pending"
+    # That waiting job fills the queue (max_pending_media_jobs=1): the next upload, to
+    # either API, is refused before its body is read, with Retry-After.
+    busy = httpx.post(live.url + "/v1/audio/transcriptions",
+                      headers={"Authorization": f"Bearer {TOKEN}"},
+                      files={"file": ("a.wav", b"RIFF" + bytes(64))}, data={"model": "whisper-1"})
+    assert busy.status_code == 429 and busy.headers["retry-after"]
+    assert busy.json()["error"]["type"] == "rate_limit_error"
+    bazarr = httpx.post(live.url + "/asr", headers={"Authorization": f"Bearer {TOKEN}"},
+                        files={"audio_file": ("a.wav", b"RIFF" + bytes(64))})
+    assert bazarr.status_code == 429 and "detail" in bazarr.json()
     for record in live.instance.get_run_records(
             dg.RunsFilter(tags={"media_pipeline/job": job_id})):
         live.instance.delete_run(record.dagster_run.run_id)  # never to run
