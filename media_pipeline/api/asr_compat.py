@@ -6,7 +6,8 @@ keyed and decoded like any other file. Each request is a job like ``POST /api/jo
 ``sync_jobs``). Accepted and not used: ``initial_prompt`` (the pipeline does not prompt
 Whisper) and ``vad_filter`` (the pipeline always transcribes only its speech regions);
 ``word_timestamps`` adds the words to the ``json`` output (the cues are always timed from
-words).
+words). ``/detect-language`` runs the job only up to the ``spoken_language`` asset (the
+multilingual model's detection over the speech, not just the first 30 s).
 """
 
 import json
