@@ -97,9 +97,15 @@ def source_roots(found: dict[str, list[Path]]) -> dict[str, str]:
     resolved path: ``--output-dir`` mirrors the tree below it."""
     roots = {}
     for given, files in found.items():
-        top = Path(given).resolve()
+        try:
+            top = Path(given).resolve()
+        except (OSError, RuntimeError):  # a symlink loop: the file fails alone later
+            continue
         for f in files:
-            path = f.resolve()
+            try:
+                path = f.resolve()
+            except (OSError, RuntimeError):
+                continue
             roots[str(path)] = str(top if top.is_dir() else path.parent)
     return roots
 
