@@ -73,6 +73,7 @@ async def asr(request: Request, state: State, encode: Annotated[bool, _ENCODE] =
     ``initial_prompt`` and ``vad_filter`` are accepted and not used; ``video_file`` (sent by
     Bazarr) names the job.
     """
+    del initial_prompt, vad_filter  # part of the contract; the pipeline has no use for them
     language = (language or "").strip() or None
     options = JobOptions(language=language,
                          task=Task.TRANSLATE.value if task == Task.TRANSLATE else None,
