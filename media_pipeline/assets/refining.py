@@ -48,8 +48,9 @@ def music_context(storage: StorageResource, fps: dict[str, str], key: str) -> Mu
     info = probe["info"] if probe else {}
     media = info.get("media_file")
     music = bool(vocals and (vocals["info"].get("is_music") or vocals["info"].get("applied")))
+    track = int((vocals["info"].get("audio_track") if vocals else None) or 0)
     return MusicContext(stored_lyrics(storage.root, key), Path(media) if media else None,
-                        int(float(info.get("duration_s") or 0) * 1000), music)
+                        int(float(info.get("duration_s") or 0) * 1000), music, track)
 
 
 @subtitle_asset("cues")

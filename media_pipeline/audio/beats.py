@@ -56,13 +56,14 @@ def beats_from_envelope(env: np.ndarray, rate: int = RATE) -> BeatGrid:
     return BeatGrid(bpm, tuple(round(float(t) * 1000) for t in np.atleast_1d(beats)))
 
 
-def beats_of_file(path: Path) -> BeatGrid:
-    """Tempo and beats of the file at ``path`` (any ffmpeg-readable media), bounded memory."""
+def beats_of_file(path: Path, track: int = 0) -> BeatGrid:
+    """Tempo and beats of audio track ``track`` of ``path`` (any ffmpeg-readable media),
+    bounded memory."""
     from media_pipeline.audio.separation import stream_pcm
 
     hops = RATE * BLOCK_S // HOP  # a block is a whole number of hops
     parts = [onset_envelope(block[:, 0]) for block in
-             stream_pcm(path, RATE, 1, hops * HOP) if block.shape[0] >= HOP * 4]
+             stream_pcm(path, RATE, 1, hops * HOP, track) if block.shape[0] >= HOP * 4]
     if not parts:
         return BeatGrid(0.0, ())
     # A block's envelope has one frame per hop plus one for its end: drop that one so frame

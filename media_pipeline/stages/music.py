@@ -58,6 +58,8 @@ class MusicContext:
     media_file: Path | None = None
     duration_ms: int = 0
     is_music: bool = False
+    audio_track: int = 0
+    """The audio track the speech came from (counted among audio streams): beats follow it."""
 
 
 def lyric_cues(lines: list[TimedLine] | tuple[TimedLine, ...],
@@ -107,7 +109,7 @@ def music_cues(cues: list[Cue], words: list[Word], settings: PipelineSettings,
         return cues, info
     from media_pipeline.audio.beats import beats_of_file
 
-    grid = beats_of_file(context.media_file)
+    grid = beats_of_file(context.media_file, context.audio_track)
     cues, report = snap_cues(cues, grid.beats_ms, snap_options(settings, profile))
     info["tempo_bpm"] = round(grid.tempo_bpm, 2)
     info["beat_snap"] = {"applied": True, **grid.to_dict(), **report.to_dict()}
