@@ -127,8 +127,7 @@ async def run_to_completion(state: AppState, media: Path, name: str, options: Jo
     Raises SyncTimeoutError after ``sync_api_timeout_s`` (the job goes on), and
     SyncJobFailedError when the job failed or was cancelled.
     """
-    created = await run_in_threadpool(state.jobs.create, media, name, options, None, None,
-                                      only)
+    created = await run_in_threadpool(state.jobs.create, media, name, options, only=only)
     job = created.job
     timeout_s = state.runtime.sync_api_timeout_s
     deadline = time.monotonic() + timeout_s
