@@ -151,8 +151,8 @@ class RuntimeSettings:
     """Limit of the ``media`` pool (ffmpeg/Demucs-heavy steps)."""
     max_pending_media_jobs: int = 3
     """Media jobs created through the API still waiting in the queue, beyond which an upload
-    to ``POST /api/jobs`` is answered 429 (narrations, inbox batches, reprocessing and
-    re-exports do not count)."""
+    to ``POST /api/jobs`` (and the Bazarr/OpenAI uploads) is answered 429 (narrations, inbox
+    batches, media servers' notices, reprocessing and re-exports do not count)."""
     max_finished_jobs: int = 200
     """Finished jobs the API keeps in memory (Dagster's run history is never cut by it)."""
     run_retention_days: float = 0.0
