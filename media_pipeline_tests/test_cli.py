@@ -18,9 +18,12 @@ def test_process_json_contract(tmp_path: Path, corpus: Path) -> None:
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     contract = {"source", "key", "status", "error", "outputs", "seconds"}
     contract |= {"sidecars"}  # subtitle files beside the media (issue 13)
+    contract |= {"language", "language_probability"}  # detected or forced (issue 13)
     assert [set(r) for r in rows] == [contract, contract]
     good, failed = rows
     assert good["status"] == "completed" and good["error"] is None
+    assert good["language"] == "en" and good["language_probability"] > 0.5
+    assert failed["language"] is None
     assert set(good["outputs"]) == {"srt", "vtt", "ass", "lrc", "elrc", "txt"}
     assert all(Path(p).exists() for p in good["outputs"].values())
     assert len(good["key"]) == 16
