@@ -28,7 +28,7 @@ from media_pipeline.resources.storage import StorageResource
 from media_pipeline.resources.whisper import WhisperResource
 from media_pipeline.settings import PipelineSettings, RuntimeSettings
 from media_pipeline.stages.music import media_settings, settings_for_lyrics
-from media_pipeline.stages.sidecars import sidecars_current
+from media_pipeline.stages.sidecars import already_subtitled, sidecar_language, sidecars_current
 from media_pipeline.store.intake import list_media_files, store_file
 from media_pipeline.store.lyrics import read_lyrics_file, sidecar_lyrics, store_lyrics
 from media_pipeline.store.paths import DataRoot
@@ -164,6 +164,8 @@ def _process_keys(keys: dict[str, str | None], batch: Batch, settings: PipelineS
     pending = [k for k in wanted if not _up_to_date(known.get(k),
                                                     fingerprints[k]["library_entry"])
                or not sidecars_current(DataRoot.of(batch.runtime), settings, k, fingerprints[k])]
+    skipped = _already_subtitled(batch, settings, pending, known)
+    pending = [k for k in pending if k not in skipped]
     if any(storage.artifacts.manifest(k, "transcript", fingerprints[k]["transcript"]) is None
            for k in pending):  # the model will be needed: load it while the first stages run
         threading.Thread(target=_warm_up, args=(storage, settings), daemon=True).start()
@@ -175,6 +177,9 @@ def _process_keys(keys: dict[str, str | None], batch: Batch, settings: PipelineS
     for source, key in keys.items():
         row = final.get(key) if key else None
         ok = row is not None and row.status == "completed"
+        if key in skipped and not ok:
+            results[source] = FileResult(source, key, "skipped", skipped[key])
+            continue
         results[source] = FileResult(
             source, key, "completed" if ok else "failed",
             None if ok else (row.error if row and row.error else "processing failed"),
@@ -182,6 +187,28 @@ def _process_keys(keys: dict[str, str | None], batch: Batch, settings: PipelineS
             language=row.language if ok and row else None,
             language_probability=row.language_probability if ok and row else None)
     return results
+
+
+def _already_subtitled(batch: Batch, settings: PipelineSettings, keys: list[str],
+                       known: dict[str, LibraryRow]) -> dict[str, str]:
+    """``skip_existing``: media whose language is known before any work (set, translated, or
+    detected by an earlier run) and whose every source already has a subtitle in it; each
+    with the reason. Their rows say ``skipped``, so no repair requeues them."""
+    if not (settings.write_beside and settings.skip_existing):
+        return {}
+    data = DataRoot.of(batch.runtime)
+    out: dict[str, str] = {}
+    for key in keys:
+        row = known.get(key)
+        heard = settings.language or (row.language if row is not None else None)
+        if settings.task != "translate" and not heard:
+            continue  # the language is not known until the file is heard
+        language = sidecar_language(heard, settings.task)
+        if already_subtitled(data, settings, key, language):
+            out[key] = f"a subtitle in {language} is already beside it (--skip-existing)"
+    leave = [k for k in out if known.get(k) is None or known[k].status != "completed"]
+    batch.library.set_status_many(leave, "skipped")
+    return out
 
 
 def _warm_up(storage: StorageResource, settings: PipelineSettings) -> None:

@@ -78,7 +78,8 @@ def cmd_process(args: argparse.Namespace) -> int:
     bar.close(finished=True)
     if settings.write_beside:
         add_sidecars(results, library)
-    failed = [r for r in results if r.status != "completed"]
+    failed = [r for r in results if r.status == "failed"]
+    skipped = sum(r.status == "skipped" for r in results)
     if args.json:
         for r in results:
             print(json.dumps(r.to_json(), ensure_ascii=False))
@@ -87,7 +88,8 @@ def cmd_process(args: argparse.Namespace) -> int:
         where = (r.sidecars[0] if r.sidecars else r.outputs.get("srt", "")
                  ) if r.status == "completed" else r.error
         print(f"{r.status:<9} {r.key or '-':<16} {printable(Path(r.source).name)}  {where}")
-    print(f"{len(results) - len(failed)} completed, {len(failed)} failed; "
+    print(f"{len(results) - len(failed) - skipped} completed, {len(failed)} failed"
+          + (f", {skipped} skipped" if skipped else "") + "; "
           f"data in {runtime.data_dir}")
     return 1 if failed else 0
 

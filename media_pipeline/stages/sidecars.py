@@ -90,13 +90,10 @@ def sidecars_step(data: DataRoot, settings: PipelineSettings, key: str,
         settings.overwrite, settings.skip_existing)
     sidecars = SidecarStore(data.library())
     sources = eligible_sources(data, key)
-    roots = sidecars.roots([str(s) for s in sources])
+    roots = source_roots(data, sidecars, sources)
     outcomes: list[SidecarOutcome] = []
-    for source in sources:  # no root recorded (an API path job): the default library root
-        root = Path(roots[str(source)]) if str(source) in roots else (
-            data.default_library_root if source.is_relative_to(data.default_library_root)
-            else None)
-        outcomes += write_for_source(sidecars, job, source, root)
+    for source in sources:
+        outcomes += write_for_source(sidecars, job, source, roots[source])
     sidecars.save_outcomes(key, fingerprints["sidecars"], outcomes)
     listing = [o.__dict__ for o in outcomes]
     write_json_atomic(out_dir / "sidecars.json", {"language": job.language, "outcomes": listing})
@@ -107,6 +104,31 @@ def sidecars_step(data: DataRoot, settings: PipelineSettings, key: str,
         "language": job.language, "formats": list(formats), **counts,
         "sidecars": [o.path for o in outcomes if o.ours],
         "notes": [o.note for o in outcomes if o.note]}
+
+
+def source_roots(data: DataRoot, sidecars: SidecarStore, sources: list[Path],
+                 ) -> dict[Path, Path | None]:
+    """The folder each source was found under (``output_dir`` mirrors the tree below it); no
+    root recorded (an API path job): the default library root when the file lies in it."""
+    recorded = sidecars.roots([str(s) for s in sources])
+    return {s: Path(recorded[str(s)]) if str(s) in recorded else (
+        data.default_library_root if s.is_relative_to(data.default_library_root) else None)
+        for s in sources}
+
+
+def already_subtitled(data: DataRoot, settings: PipelineSettings, key: str,
+                      language: str) -> bool:
+    """True when every source of ``key`` already has a subtitle in ``language`` that is not
+    ours: ``skip_existing`` then leaves the media alone before any work."""
+    sources = eligible_sources(data, key)
+    if not sources:
+        return False
+    sidecars = SidecarStore(data.library())
+    output_dir = Path(settings.output_dir).expanduser().resolve() if settings.output_dir else None
+    job = SidecarJob(key, language, {}, output_dir, settings.overwrite, True)
+    roots = source_roots(data, sidecars, sources)
+    return all(existing_subtitle(sidecars, job, s, target_folder(s, roots[s], output_dir))
+               is not None for s in sources)
 
 
 def write_for_source(sidecars: SidecarStore, job: SidecarJob, source: Path,

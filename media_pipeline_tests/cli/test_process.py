@@ -108,6 +108,25 @@ def test_skip_existing_leaves_media_with_a_subtitle_in_the_language(
     assert rows["ep1.wav"]["sidecars"] == [str(show / "ep1.en.srt")]
 
 
+def test_skip_existing_with_a_known_language_runs_nothing_for_a_covered_file(
+        tmp_path: Path, library: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from media_pipeline.library.db import Library
+
+    show = library / "Show"
+    rows, _ = process(tmp_path, capsys, str(library), "--write-beside", "--skip-existing",
+                      "--language", "en")
+    assert rows["ep1.wav"]["status"] == "completed"
+    assert rows["ep2.wav"]["status"] == "skipped" and "en" in str(rows["ep2.wav"]["error"])
+    assert (show / "ep2.en.srt").read_text() == MINE
+    key = str(rows["ep2.wav"]["key"])
+    assert Library(tmp_path / "data" / "library.duckdb").get(key).status == "skipped"
+    assert not (tmp_path / "data" / "artifacts" / key).exists()  # no stage ran for it
+    (show / "ep2.en.srt").unlink()  # the user's subtitle gone: now it is made
+    rows, _ = process(tmp_path, capsys, str(show / "ep2.wav"), "--write-beside",
+                      "--skip-existing", "--language", "en")
+    assert rows["ep2.wav"]["status"] == "completed" and (show / "ep2.en.srt").exists()
+
+
 def test_an_unknown_sidecar_format_is_a_usage_error(
         tmp_path: Path, library: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["process", str(library), "--write-beside", "--sidecar-formats", "docx",
