@@ -45,6 +45,7 @@ from media_pipeline.library.edits import (
     cues_base,
     segments_from_cues,
 )
+from media_pipeline.library.sidecars import SidecarStore
 from media_pipeline.partitions import (
     ACTIVE,
     MEDIA_PARTITIONS_NAME,
@@ -252,6 +253,9 @@ class JobService:
                 store_lyrics(self.runtime.data_dir, key, options.lyrics)
             name = safe_stem(display_name) + stored.suffix
             self.library.register(key, name, str(source_path or stored))
+            if source_path is not None:  # output_dir mirrors the tree below the library root
+                root = self.runtime.library_root or DataRoot.of(self.runtime).default_library_root
+                SidecarStore(self.library).record_roots({str(source_path): str(root)})
             if not self.instance.has_dynamic_partition(MEDIA_PARTITIONS_NAME, key):
                 self.instance.add_dynamic_partitions(MEDIA_PARTITIONS_NAME, [key])
             self.submitter.submit(SUBTITLES_JOB, tags={

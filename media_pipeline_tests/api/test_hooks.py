@@ -27,6 +27,7 @@ from media_pipeline.api import plex_lookup
 from media_pipeline.api.app import create_app
 from media_pipeline.jobs.service import UNCOUNTED_TAG
 from media_pipeline.library.db import Library
+from media_pipeline.library.sidecars import SidecarStore
 from media_pipeline.partitions import PARTITION_TAG
 from media_pipeline.resources.storage import StorageResource
 from media_pipeline.resources.whisper import FakeWhisperResource
@@ -168,6 +169,9 @@ def test_jellyfin_item_added_queues_the_mapped_file(hooks: Hooks) -> None:
     assert hooks.submitter.tags[-1][PARTITION_TAG] == job["media_key"]
     wanted = hooks.root / "music" / "JFK" / "Inaugural Address.wav"
     assert str(wanted) in hooks.sources(job["media_key"])
+    # the library root is the file's root: output_dir mirrors music/JFK/ below it
+    recorded = SidecarStore(Library(DataRoot(hooks.data_dir).library_path)).roots([str(wanted)])
+    assert recorded == {str(wanted): str(hooks.root)}
     assert hooks.client.get(f"/api/jobs/{job['id']}").json()["state"] == "pending"
 
     again = hooks.client.post("/api/hooks/jellyfin", json=body)  # a rescan, the same item
