@@ -49,7 +49,7 @@ class GatedProvider(FakeProvider):
     def synthesize(self, text: str, voice: str, speed: float) -> SynthesisResult:
         if len(self.calls) + 1 == self.gate_at:
             self.reached.set()
-            assert self.release.wait(30), "the test never released the provider"
+            assert self.release.wait(180), "the test never released the provider"
         return super().synthesize(text, voice, speed)
 
 

@@ -41,7 +41,7 @@ def client(runtime: RuntimeSettings, monkeypatch: pytest.MonkeyPatch) -> Iterato
 
 
 def poll(client: TestClient, key: str, until: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # generous: a loaded CI machine, not a bound
     while True:
         body: dict[str, Any] = client.get(f"/api/narrations/{key}").json()
         if until(body):
@@ -58,7 +58,7 @@ def test_post_poll_audio_metadata(client: TestClient,
     job = created.json()
     assert job["status"] == "pending" and job["voice"] == "v1" and job["provider"] == "fake"
     assert created.headers["location"] == f"/api/narrations/{job['id']}"
-    assert provider.reached.wait(30)
+    assert provider.reached.wait(120)
     running = poll(client, job["id"], lambda b: b["status"] == "in_progress")
     assert (running["completed_chunks"], running["total_chunks"]) == (1, 5)
     assert client.get(f"/api/narrations/{job['id']}/audio").status_code == 409
@@ -98,8 +98,6 @@ def test_errors(client: TestClient,
     assert anonymous.status_code == 401
 
 
-@pytest.mark.xfail(strict=False, reason="stalled in clean-clone CI runs (2 of 3), never in "
-                   "direct runs: under investigation (README, Development)")
 def test_a_failed_narration_shows_the_providers_message(
         client: TestClient, use_provider: UseProvider) -> None:
     from media_pipeline.tts.errors import ProviderAuthError
