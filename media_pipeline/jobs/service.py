@@ -59,7 +59,7 @@ from media_pipeline.settings import PipelineSettings, RuntimeSettings
 from media_pipeline.stages.cues_file import read_cues
 from media_pipeline.stages.export import safe_stem
 from media_pipeline.store.fingerprints import descendants
-from media_pipeline.store.intake import media_key_of_file, store_media_file
+from media_pipeline.store.intake import media_key_of_file, media_suffix, store_media_file
 from media_pipeline.store.lyrics import store_lyrics
 from media_pipeline.store.paths import DataRoot
 
@@ -90,13 +90,6 @@ RETRY_AFTER_S = 10
 UNCOUNTED_TAG = "media_pipeline/uncounted"
 """On the run of a job created with ``counted=False`` (a media server's notice): it waits
 in the run queue like an inbox file, outside MAX_PENDING_MEDIA_JOBS."""
-
-
-def media_suffix(probe: MediaProbe) -> str:
-    """A file suffix from the probed container (never from the client's file name)."""
-    first = probe.format_name.split(",")[0].strip().lower()
-    first = {"mov": "mp4", "matroska": "mkv", "mpegts": "ts"}.get(first, first)
-    return f".{first}" if first.isalnum() and len(first) <= 8 else ".bin"
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from media_pipeline.atomic import atomic_path
+from media_pipeline.audio.probe import MediaProbe
 from media_pipeline.errors import FileChangedError, UnreadableFileError
 from media_pipeline.library.db import Library
 
@@ -98,3 +99,10 @@ def register_file(path: Path, media_dir: Path, library: Library) -> str:
     key = store_file(path, media_dir)
     library.register(key, path.name, str(path.resolve()))
     return key
+
+
+def media_suffix(probe: MediaProbe) -> str:
+    """A file suffix from the probed container (never from the client's file name)."""
+    first = probe.format_name.split(",")[0].strip().lower()
+    first = {"mov": "mp4", "matroska": "mkv", "mpegts": "ts"}.get(first, first)
+    return f".{first}" if first.isalnum() and len(first) <= 8 else ".bin"
