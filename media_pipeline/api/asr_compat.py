@@ -31,9 +31,9 @@ from media_pipeline.api.sync_jobs import (
     with_upstream,
 )
 from media_pipeline.api.uploads import discard
+from media_pipeline.asr.language_names import language_name
 from media_pipeline.jobs.model import JobOptions
 from media_pipeline.subtitles.export import render
-from media_pipeline.text.languages import language_name
 
 router = APIRouter(tags=["whisper-asr-webservice (Bazarr)"])
 State = Annotated[AppState, Depends(get_state)]

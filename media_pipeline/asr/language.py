@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from media_pipeline.asr.language_names import language_name
 from media_pipeline.audio.vad import CutMap, SpeechRegion, cut_speech
 from media_pipeline.errors import ConfigurationError, MediaPipelineError
 from media_pipeline.settings import PipelineSettings
@@ -155,18 +156,7 @@ def choose_model(guess: LanguageGuess, settings: PipelineSettings,
 
 def _cannot_write(model: str, guess: LanguageGuess) -> str:
     how = "set with --language" if guess.forced else f"detected, {guess.probability:.1%} sure"
-    return (f"the speech is {language_name(guess.language)} ({guess.language}, {how}) and "
-            f"model {model!r} writes only English: use --model base for "
-            f"{language_name(guess.language)} subtitles, or --task translate for English ones")
-
-
-def language_name(code: str) -> str:
-    """The English name of an ISO 639-1 code Whisper knows (the code itself otherwise)."""
-    return _NAMES.get(code, code)
-
-
-_NAMES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "pt": "Portuguese",
-          "it": "Italian", "nl": "Dutch", "ru": "Russian", "zh": "Chinese", "ja": "Japanese",
-          "ko": "Korean", "pl": "Polish", "tr": "Turkish", "ar": "Arabic", "sv": "Swedish",
-          "da": "Danish", "no": "Norwegian", "fi": "Finnish", "cs": "Czech", "uk": "Ukrainian",
-          "hi": "Hindi", "el": "Greek", "hu": "Hungarian", "ro": "Romanian", "he": "Hebrew"}
+    name = language_name(guess.language).title()
+    return (f"the speech is {name} ({guess.language}, {how}) and model {model!r} writes only "
+            f"English: use --model base for {name} subtitles, or --task translate for English "
+            "ones")
