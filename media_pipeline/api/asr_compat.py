@@ -31,8 +31,8 @@ from media_pipeline.api.sync_jobs import (
     with_upstream,
 )
 from media_pipeline.api.uploads import discard
-from media_pipeline.asr.language_names import language_name
 from media_pipeline.jobs.model import JobOptions
+from media_pipeline.languages import language_name
 from media_pipeline.subtitles.export import render
 
 router = APIRouter(tags=["whisper-asr-webservice (Bazarr)"])

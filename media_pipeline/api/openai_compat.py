@@ -28,10 +28,10 @@ from media_pipeline.api.sync_jobs import (
     segment_json,
 )
 from media_pipeline.api.uploads import discard
-from media_pipeline.asr.language_names import language_name
 from media_pipeline.asr.models import BUNDLED_BASE, BUNDLED_TINY_EN
 from media_pipeline.errors import MediaPipelineError
 from media_pipeline.jobs.model import WHISPER_MODEL_NAMES, JobOptions
+from media_pipeline.languages import language_name
 from media_pipeline.subtitles.export import render
 
 DEFAULT_MODEL_ALIASES = ("whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe")

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from media_pipeline.asr.language_names import language_name
 from media_pipeline.audio.vad import CutMap, SpeechRegion, cut_speech
 from media_pipeline.errors import ConfigurationError, MediaPipelineError
+from media_pipeline.languages import language_name
 from media_pipeline.settings import PipelineSettings
 
 AUTO_MODEL = "auto"

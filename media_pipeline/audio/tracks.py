@@ -11,30 +11,10 @@ from dataclasses import dataclass
 
 from media_pipeline.audio.probe import StreamInfo
 from media_pipeline.errors import AudioTrackError
+from media_pipeline.languages import LANGUAGES
 
-# ISO 639-1 → its ISO 639-2 codes (terminological first, then bibliographic where it
-# differs), for every language Whisper writes.
-_ISO639 = {
-    "af": "afr", "am": "amh", "ar": "ara", "as": "asm", "az": "aze", "ba": "bak",
-    "be": "bel", "bg": "bul", "bn": "ben", "bo": "bod tib", "br": "bre", "bs": "bos",
-    "ca": "cat", "cs": "ces cze", "cy": "cym wel", "da": "dan", "de": "deu ger",
-    "el": "ell gre", "en": "eng", "es": "spa", "et": "est", "eu": "eus baq", "fa": "fas per",
-    "fi": "fin", "fo": "fao", "fr": "fra fre", "gl": "glg", "gu": "guj", "ha": "hau",
-    "he": "heb", "hi": "hin", "hr": "hrv", "ht": "hat", "hu": "hun", "hy": "hye arm",
-    "id": "ind", "is": "isl ice", "it": "ita", "ja": "jpn", "jv": "jav", "ka": "kat geo",
-    "kk": "kaz", "km": "khm", "kn": "kan", "ko": "kor", "la": "lat", "lb": "ltz", "ln": "lin",
-    "lo": "lao", "lt": "lit", "lv": "lav", "mg": "mlg", "mi": "mri mao", "mk": "mkd mac",
-    "ml": "mal", "mn": "mon", "mr": "mar", "ms": "msa may", "mt": "mlt", "my": "mya bur",
-    "ne": "nep", "nl": "nld dut", "nn": "nno", "no": "nor nob", "oc": "oci", "pa": "pan",
-    "pl": "pol", "ps": "pus", "pt": "por", "ro": "ron rum", "ru": "rus", "sa": "san",
-    "sd": "snd", "si": "sin", "sk": "slk slo", "sl": "slv", "sn": "sna", "so": "som",
-    "sq": "sqi alb", "sr": "srp", "su": "sun", "sv": "swe", "sw": "swa", "ta": "tam",
-    "te": "tel", "tg": "tgk", "th": "tha", "tk": "tuk", "tl": "tgl", "tr": "tur", "tt": "tat",
-    "uk": "ukr", "ur": "urd", "uz": "uzb", "vi": "vie", "yi": "yid", "yo": "yor",
-    "zh": "zho chi",
-}
-_ALIASES = {three: two for two, codes in _ISO639.items() for three in codes.split()}
-_ALIASES.update({"jw": "jv", "iw": "he", "in": "id", "ji": "yi", "nb": "no"})
+_ALIASES = {three: two for two, (codes, _) in LANGUAGES.items() for three in codes}
+_ALIASES.update({"jv": "jw", "iw": "he", "in": "id", "ji": "yi", "nb": "no"})
 
 
 def language_key(tag: str | None) -> str:

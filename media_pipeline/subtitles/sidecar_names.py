@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from media_pipeline.errors import ConfigurationError
+from media_pipeline.languages import LANGUAGES
 from media_pipeline.subtitles.export import SUFFIXES
 
 #: Formats ``sidecar_formats`` may name (karaoke ASS is for songs inside the data root).
@@ -23,40 +24,8 @@ SUBTITLE_EXTENSIONS = frozenset(("srt", "vtt", "ass", "ssa", "sub", "idx", "sup"
 # Plex): it does not give the media a full subtitle in that language.
 FORCED_FLAGS = frozenset(("forced", "foreign"))
 
-# Whisper's languages: ISO 639-1 (Whisper's code), ISO 639-2/B and /T, English name.
-_LANGUAGES = """
-en eng english|zh chi zho chinese|de ger deu german|es spa spanish|ru rus russian|ko kor korean
-fr fre fra french|ja jpn japanese|pt por portuguese|tr tur turkish|pl pol polish|ca cat catalan
-nl dut nld dutch|ar ara arabic|sv swe swedish|it ita italian|id ind indonesian|hi hin hindi
-fi fin finnish|vi vie vietnamese|he heb hebrew|uk ukr ukrainian|el gre ell greek
-ms may msa malay|cs cze ces czech|ro rum ron romanian|da dan danish|hu hun hungarian
-ta tam tamil|no nor nob norwegian|th tha thai|ur urd urdu|hr hrv croatian|bg bul bulgarian
-lt lit lithuanian|la lat latin|mi mao mri maori|ml mal malayalam|cy wel cym welsh
-sk slo slk slovak|te tel telugu|fa per fas persian|lv lav latvian|bn ben bengali
-sr srp serbian|az aze azerbaijani|sl slv slovenian|kn kan kannada|et est estonian
-mk mac mkd macedonian|br bre breton|eu baq eus basque|is ice isl icelandic|hy arm hye armenian
-ne nep nepali|mn mon mongolian|bs bos bosnian|kk kaz kazakh|sq alb sqi albanian
-sw swa swahili|gl glg galician|mr mar marathi|pa pan punjabi|si sin sinhala|km khm khmer
-sn sna shona|yo yor yoruba|so som somali|af afr afrikaans|oc oci occitan|ka geo kat georgian
-be bel belarusian|tg tgk tajik|sd snd sindhi|gu guj gujarati|am amh amharic|yi yid yiddish
-lo lao lao|uz uzb uzbek|fo fao faroese|ht hat haitian|ps pus pashto|tk tuk turkmen
-nn nno nynorsk|mt mlt maltese|sa san sanskrit|lb ltz luxembourgish|my bur mya burmese
-bo tib bod tibetan|tl tgl tagalog|mg mlg malagasy|as asm assamese|tt tat tatar
-haw haw hawaiian|ln lin lingala|ha hau hausa|ba bak bashkir|jw jv jav javanese
-su sun sundanese|yue yue cantonese
-"""
-
-
-def _language_table() -> dict[str, frozenset[str]]:
-    table: dict[str, frozenset[str]] = {}
-    for entry in _LANGUAGES.replace("\n", "|").split("|"):
-        names = entry.split()
-        if names:
-            table[names[0]] = frozenset(names)
-    return table
-
-
-LANGUAGE_NAMES = _language_table()
+LANGUAGE_NAMES = {code: frozenset((code, *codes, name)) for code, (codes, name) in
+                  LANGUAGES.items()}
 
 
 def language_tags(language: str) -> frozenset[str]:
