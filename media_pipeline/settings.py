@@ -111,6 +111,15 @@ class PipelineSettings:
                               "not write", api=False)
     skip_existing: bool = setting(False, "Leave alone media that already have a subtitle in "
                                   "the target language beside them", api=False)
+    speakers: str = setting("auto", "Speaker diarization: off, auto (label speakers when the "
+                            "clustering finds more than one voice) or a fixed number of speakers")
+    min_speakers: int = setting(1, "With speakers auto: fewest speakers the clustering may find")
+    max_speakers: int = setting(8, "With speakers auto: most speakers the clustering may find")
+    speaker_prefix: bool = setting(False, "SRT and TXT cues begin with 'Speaker 1: ' when a "
+                                   "file has more than one speaker")
+    speaker_dash: bool = setting(False, "A cue may hold two speakers' lines, each begun with "
+                                 "'- ' (dual-speaker dash style); off: cues split at every "
+                                 "speaker change")
     preview: bool = setting(False, "Render an MP4 preview with the subtitles burned in")
     preview_seconds: float = setting(30.0, "Length of the preview clip in seconds")
 
@@ -188,6 +197,9 @@ class RuntimeSettings:
     """POSTed a JSON summary of every finished job (retried with backoff)."""
     sync_api_timeout_s: float = 900.0
     """How long ``/asr`` and ``/v1/audio/*`` wait for a transcription before a 504."""
+    celery_broker_url: str | None = None
+    """Broker (``amqp://…`` or ``redis://…``) of Dagster's Celery executor: set, runs' steps go
+    to ``media-pipeline worker`` processes on any host (``MEDIA_PIPELINE_CELERY_BROKER_URL``)."""
     dagster_postgres_url: str | None = None
     """PostgreSQL URL for the Dagster instance's storage (runs, events, schedules) instead of
     SQLite under the data root: a shared deployment. ``MEDIA_PIPELINE_DAGSTER_POSTGRES_URL``;
