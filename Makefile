@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[dev,piper]'
+	# The speaker encoder's weights (resemblyzer, Apache-2.0) without its pins: they would pull
+	# webrtcvad (we use webrtcvad-wheels) and the py2 'typing' backport.
+	$(PY) -m pip install -q --no-deps resemblyzer==0.1.4
 	touch $(STAMP)
 
 demo: $(STAMP)
