@@ -114,6 +114,55 @@ def apply_change(segments: list[Segment], segment_id: int, *, text: str | None =
     return out
 
 
+def split_segment(segments: list[Segment], segment_id: int, at_char: int,
+                  at_ms: int | None = None) -> list[Segment]:
+    """A new list with segment ``segment_id`` cut at character ``at_char`` of its text: the
+    text before stays, the text after becomes the next segment. Times are cut at ``at_ms``
+    when given, else in proportion to the characters. Ids stay positional (1..n)."""
+    index = _index(segments, segment_id)
+    old = segments[index]
+    if isinstance(at_char, bool) or not 0 < at_char < len(old.text):
+        raise EditError(f"at_char must be between 1 and {len(old.text) - 1} "
+                        "(inside the cue's text)")
+    before, after = old.text[:at_char].strip(), old.text[at_char:].strip()
+    if not before or not after:
+        raise EditError("a split must leave text on both sides")
+    if at_ms is None:
+        share = at_char / len(old.text)
+        at_ms = old.start_ms + round((old.end_ms - old.start_ms) * share)
+        at_ms = min(max(at_ms, old.start_ms + 1), old.end_ms - 1)
+    at = whole_ms(at_ms, "at_ms")
+    if not old.start_ms < at < old.end_ms:
+        raise EditError(f"at_ms must lie inside the cue ({old.start_ms} < at_ms < "
+                        f"{old.end_ms})")
+    first = Segment(old.id, old.start_ms, at, _clean_text(before))
+    second = Segment(old.id + 1, at, old.end_ms, _clean_text(after))
+    return _renumbered([*segments[:index], first, second, *segments[index + 1:]])
+
+
+def merge_segments(segments: list[Segment], segment_id: int) -> list[Segment]:
+    """A new list with segment ``segment_id`` and the next one made one segment (their
+    texts joined on one line, laid out again on export); ids stay positional."""
+    index = _index(segments, segment_id)
+    if index + 1 >= len(segments):
+        raise EditError("the last segment has no next segment to merge with")
+    a, b = segments[index], segments[index + 1]
+    text = _clean_text(" ".join(a.text.split() + b.text.split()))
+    merged = Segment(a.id, min(a.start_ms, b.start_ms), max(a.end_ms, b.end_ms), text)
+    return _renumbered([*segments[:index], merged, *segments[index + 2:]])
+
+
+def _index(segments: list[Segment], segment_id: int) -> int:
+    if isinstance(segment_id, bool) or not 1 <= segment_id <= len(segments):
+        raise EditError(f"segment_id must be between 1 and {len(segments)}")
+    return segment_id - 1
+
+
+def _renumbered(segments: list[Segment]) -> list[Segment]:
+    return [s if s.id == i + 1 else Segment(i + 1, s.start_ms, s.end_ms, s.text)
+            for i, s in enumerate(segments)]
+
+
 def whole_ms(value: float, name: str) -> int:
     """``value`` as whole milliseconds within 0 .. MAX_TIME_MS, else EditError naming
     ``name`` (not the value: it may be huge)."""
@@ -169,9 +218,14 @@ def edited_cues(base: list[Cue], segments: list[Segment],
     stored before edits were validated are made safe first (:func:`_safe`).
     """
     out: list[Cue] = []
+    # A split or merge shifts the positions of the cues after it: those keep their words
+    # when their text and times are still those of a cue of ``base``.
+    unmoved = {("\n".join(c.lines), c.start_ms, c.end_ms): c for c in base}
     for i, stored in enumerate(segments):
         seg = _safe(stored)
         cue = base[i] if i < len(base) else None
+        if cue is None or "\n".join(cue.lines) != seg.text:
+            cue = unmoved.get((seg.text, seg.start_ms, seg.end_ms), cue)
         if cue is not None and "\n".join(cue.lines) == seg.text:
             out.append(cue if (cue.start_ms, cue.end_ms) == (seg.start_ms, seg.end_ms)
                        else Cue(seg.start_ms, seg.end_ms, cue.lines))
@@ -237,9 +291,16 @@ class EditStore:
     def edit(self, key: str, base: str, original: list[Segment], segment_id: int,
              **changes: Any) -> EditState:
         """Apply one change; the previous list goes on the undo stack, redo is cleared."""
+        return self.change(key, base, original,
+                           lambda segments: apply_change(segments, segment_id, **changes))
+
+    def change(self, key: str, base: str, original: list[Segment],
+               change: Callable[[list[Segment]], list[Segment]]) -> EditState:
+        """One undoable step: ``change`` (edit, split, merge) maps the current list to the
+        new one or raises EditError; an unchanged list makes no step."""
         def work(con: Any) -> EditState:
             current = _state(con, key, base, original)
-            new = apply_change(current.segments, segment_id, **changes)
+            new = change(current.segments)
             if new == current.segments:
                 return current
             _push(con, key, base, "undo", current.segments, limit=MAX_UNDO)
