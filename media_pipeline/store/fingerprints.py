@@ -49,7 +49,7 @@ ASSETS: dict[str, AssetFacts] = {
                          PRE, ("separation_model",)),
     "speech_audio": AssetFacts("1", ("vocals",), ("lufs_target",), PRE),
     "speech_regions": AssetFacts("5", ("speech_audio",), VAD, PRE),
-    "spoken_language": AssetFacts("1", ("speech_audio", "speech_regions"), LANGUAGE,
+    "spoken_language": AssetFacts("2", ("speech_audio", "speech_regions"), LANGUAGE,
                                   TRANSCRIBING, ("model_identity",)),
     "transcript": AssetFacts("4", ("speech_audio", "speech_regions", "spoken_language"),
                              ("model", "language", "beam_size", "compute_type"), TRANSCRIBING,
