@@ -26,10 +26,10 @@ def english_only(model: str) -> bool:
 def test_windows_spread_over_long_speech_and_cover_short_speech() -> None:
     assert detection_windows(0) == []
     assert detection_windows(12_000) == [(0, 12_000)]
-    assert detection_windows(45_000) == [(0, 30_000), (15_000, 45_000)]
+    assert detection_windows(25_000) == [(0, 15_000), (10_000, 25_000)]
     windows = detection_windows(600_000)
     assert len(windows) == 3 and windows[0][0] == 0 and windows[-1][1] == 600_000
-    assert windows[1] == (285_000, 315_000)  # the middle of the speech, not its start
+    assert windows[1] == (292_500, 307_500)  # the middle of the speech, not its start
 
 
 def test_detection_listens_to_speech_after_a_minute_of_music() -> None:
