@@ -7,7 +7,7 @@ DATA   ?= data
 export DAGSTER_HOME := $(abspath $(DATA))/dagster_home
 export MEDIA_PIPELINE_DATA_DIR := $(abspath $(DATA))
 
-.PHONY: demo test ui bench lint clean
+.PHONY: demo test ui bench lint clean web
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.accuracy
 	$(PY) -m benchmarks.music
 	test ! -f benchmarks/bulk.py || $(PY) -m benchmarks.bulk
+
+# The browser page's bundle (committed in media_pipeline/web/static; needs Node 20 and npm).
+web:
+	cd web && npm ci && npm run build
 
 clean:
 	rm -rf $(VENV)
