@@ -20,7 +20,8 @@ async function optional<T>(url: string): Promise<T | null> {
 
 function liveState(root: HTMLElement, job: Job): void {
   const percent = job.progress?.percent;
-  setChildren(root, h("section", { class: "panel live", "aria-live": "polite" },
+  setChildren(root, h("section", { class: "panel live", "aria-live": "polite",
+    "data-testid": "job-row", "data-job-id": job.id, "data-state": job.state },
     h("h1", {}, job.name),
     h("p", {}, "This job is ", h("strong", { "data-testid": "job-state" },
       job.state.replace(/_/g, " ")),
@@ -29,6 +30,23 @@ function liveState(root: HTMLElement, job: Job): void {
     job.state === "failed" || job.state === "cancelled" ? null
       : h("p", { class: "muted" }, "The editor opens by itself when it is done."),
     h("p", {}, h("a", { href: "#/" }, "← Library"))));
+}
+
+/** The editor's heading is the job's row (``job-row``): its state follows the events. */
+function jobHead(job: Job, info: MediaInfo | null): HTMLElement {
+  const badge = h("span", { class: `state state-${job.state}` }, job.state.replace(/_/g, " "));
+  const head = h("div", { class: "editor-head", "data-testid": "job-row", "data-job-id": job.id,
+    "data-state": job.state }, h("a", { href: "#/" }, "← Library"),
+  h("h1", {}, info?.name ?? job.name), badge,
+  h("span", { class: "muted" }, [info?.language, info?.model].filter(Boolean).join(" · ")));
+  const stop = jobs.subscribe(() => {
+    if (!head.isConnected) return void stop();
+    const state = jobs.get(job.id)?.state ?? job.state;
+    head.dataset.state = state;
+    badge.className = `state state-${state}`;
+    badge.textContent = state.replace(/_/g, " ");
+  });
+  return head;
 }
 
 function playerFor(id: string, info: MediaInfo | null): HTMLMediaElement {
@@ -68,9 +86,7 @@ async function load(ed: Editor, job: Job): Promise<void> {
   const prev = preview(id);
   ed.onCleanup(prev.stop);
   setChildren(ed.root,
-    h("div", { class: "editor-head" }, h("a", { href: "#/" }, "← Library"),
-      h("h1", {}, info?.name ?? job.name),
-      h("span", { class: "muted" }, [info?.language, info?.model].filter(Boolean).join(" · "))),
+    jobHead(job, info),
     h("div", { class: "editor" },
       h("div", { class: "stage" }, player, waveBox, tools, h("p", { class: "help" }, HELP),
         job.export_error ? h("p", { class: "error" }, `Last export: ${job.export_error}`) : null),

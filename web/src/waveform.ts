@@ -33,6 +33,9 @@ export class WaveformView {
   private readonly low: RegionsPlugin;
   private readonly cues: RegionsPlugin;
   private selected: number | null = null;
+  private ready = false;
+  private segments: Segment[] = [];
+  private lowWords: LowWord[] = [];
 
   constructor(container: HTMLElement, media: HTMLMediaElement, waveform: Waveform,
               durationS: number, private readonly handlers: WaveformHandlers) {
@@ -45,7 +48,11 @@ export class WaveformView {
       cursorWidth: 2, normalize: true, minPxPerSec: 1, autoScroll: true, autoCenter: true,
       dragToSeek: false, plugins: [this.speech, this.low, this.cues],
     });
+    // Regions added before the duration is known would be clamped to 0: wait for "ready".
     this.ws.once("ready", () => {
+      this.ready = true;
+      this.drawCues();
+      this.drawLowWords();
       for (const r of waveform.speech_regions) {
         const region = this.speech.addRegion({ start: r.start_ms / 1000, end: r.end_ms / 1000,
           color: SPEECH, drag: false, resize: false });
@@ -67,10 +74,17 @@ export class WaveformView {
   }
 
   setCues(segments: Segment[]): void {
+    this.segments = segments;
+    if (this.ready) this.drawCues();
+  }
+
+  private drawCues(): void {
     this.cues.clearRegions();
-    for (const s of segments) {
+    for (const s of this.segments) {
       const label = document.createElement("span");
-      label.className = "region-label";
+      // Inline style: the regions live in wavesurfer's shadow DOM, out of app.css's reach.
+      label.style.cssText = "font-size:11px;line-height:1.25;color:#1e3a8a;padding:1px 4px;" +
+        "white-space:nowrap;overflow:hidden;text-overflow:ellipsis;display:block;max-width:100%";
       label.textContent = s.text.replace(/\n/g, " ").slice(0, 60);
       this.cues.addRegion({ id: `cue-${s.id}`, start: s.start_ms / 1000, end: s.end_ms / 1000,
         color: s.id === this.selected ? CUE_SELECTED : CUE, drag: true, resize: true,
@@ -79,8 +93,13 @@ export class WaveformView {
   }
 
   setLowWords(words: LowWord[]): void {
+    this.lowWords = words;
+    if (this.ready) this.drawLowWords();
+  }
+
+  private drawLowWords(): void {
     this.low.clearRegions();
-    for (const w of words) {
+    for (const w of this.lowWords) {
       const region = this.low.addRegion({ start: w.start_ms / 1000,
         end: Math.max(w.end_ms, w.start_ms + 40) / 1000, color: LOW, drag: false, resize: false });
       if (region.element) {
