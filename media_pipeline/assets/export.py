@@ -6,6 +6,7 @@ from typing import Any
 import dagster as dg
 
 from media_pipeline.assets.partitioned import materialize_partitions, subtitle_asset
+from media_pipeline.library.speaker_names import speaker_names
 from media_pipeline.resources.config import PipelineConfig
 from media_pipeline.resources.storage import StorageResource
 from media_pipeline.stages.cues_file import StepResult
@@ -17,11 +18,14 @@ from media_pipeline.store.lyrics import stored_lyrics
 def subtitles(context: dg.AssetExecutionContext, pipeline: PipelineConfig,
               storage: StorageResource) -> dg.MaterializeResult:
     """SRT, VTT, ASS, LRC and TXT files named after the media file."""
+    settings = pipeline.settings()
+
     def compute(key: str, out: Path, fps: dict[str, str]) -> StepResult:
         src = storage.artifacts.find(key, "edited_cues", fps["edited_cues"], "cues")
         names = storage.library().names(key)
         karaoke = stored_lyrics(storage.root, key) is not None  # songs: karaoke ASS too
-        return subtitles_step(src, names[0][0] if names else key, out, karaoke)
+        return subtitles_step(src, names[0][0] if names else key, out, karaoke,
+                              speaker_names(storage.library(), key), settings.speaker_prefix)
 
     def describe(key: str, manifest: dict[str, Any], out: Path) -> dict[str, Any]:
         return {f"path_{fmt}": dg.MetadataValue.path(str(out / name))
@@ -45,7 +49,8 @@ def library_facts(storage: StorageResource, model: str, key: str,
         word_count=int(heard["word_count"]), model=str(heard.get("model") or model),
         fingerprint=fps["library_entry"],
         outputs={fmt: str(store.find(key, "subtitles", fps["subtitles"], fmt)) for fmt in files},
-        cues_file=store.find(key, "edited_cues", fps["edited_cues"], "cues"))
+        cues_file=store.find(key, "edited_cues", fps["edited_cues"], "cues"),
+        speaker_names=speaker_names(storage.library(), key))
 
 
 @subtitle_asset("library_entry", kinds={"duckdb"})

@@ -14,6 +14,7 @@ from media_pipeline.settings import correction_api_key
 from media_pipeline.stages import refining as stage
 from media_pipeline.stages.cues_file import StepResult, read_cues
 from media_pipeline.stages.music import MusicContext
+from media_pipeline.stages.speakers import read_turns
 from media_pipeline.store.lyrics import stored_lyrics
 
 
@@ -65,7 +66,8 @@ def cues(context: dg.AssetExecutionContext, pipeline: PipelineConfig,
     def compute(key: str, out: Path, fps: dict[str, str]) -> StepResult:
         src = storage.artifacts.find(key, "transcript", fps["transcript"], "transcript")
         music = music_context(storage, fps, key)  # lyrics, beats
-        return stage.cues_step(src, settings, dictionary(key), out, music, undo(key))
+        turns = read_turns(storage.artifacts.find(key, "speakers", fps["speakers"], "speakers"))
+        return stage.cues_step(src, settings, dictionary(key), out, music, undo(key), turns)
     return materialize_partitions(context, "cues", pipeline, storage, compute, _describe)
 
 

@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS cues (
 );
 -- Columns added after the first release: a library file made before them gains them here.
 ALTER TABLE media ADD COLUMN IF NOT EXISTS language_probability DOUBLE;
+ALTER TABLE cues ADD COLUMN IF NOT EXISTS speaker VARCHAR;
 """
 
 
@@ -234,9 +235,12 @@ class Library:
     def save_entry(self, key: str, *, duration_s: float, language: str, model: str,
                    fingerprint: str, outputs: dict[str, str],
                    cues: list[tuple[int, int, str]], word_count: int,
-                   language_probability: float | None = None) -> None:
-        """Mark ``key`` completed with its outputs and replace its cues."""
+                   language_probability: float | None = None,
+                   speakers: list[str] | None = None) -> None:
+        """Mark ``key`` completed with its outputs and replace its cues (and each cue's
+        speaker, when known)."""
         search = " ".join(text for _, _, text in cues)
+        who: list[str | None] = list(speakers) if speakers else [None] * len(cues)
 
         def work(con: Any) -> None:
             con.execute(
@@ -252,8 +256,9 @@ class Library:
             con.execute("DELETE FROM cues WHERE key = ?", [key])
             if cues:
                 con.executemany(
-                    "INSERT INTO cues (key, idx, start_ms, end_ms, text) VALUES (?, ?, ?, ?, ?)",
-                    [(key, i, s, e, t) for i, (s, e, t) in enumerate(cues)])
+                    "INSERT INTO cues (key, idx, start_ms, end_ms, text, speaker) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [(key, i, s, e, t, who[i] or None) for i, (s, e, t) in enumerate(cues)])
         self._retry(work)
 
     def pending_ages(self) -> dict[str, float]:
@@ -287,6 +292,11 @@ class Library:
         return [(int(s), int(e), str(t)) for s, e, t in self._retry(lambda con: con.execute(
             "SELECT start_ms, end_ms, text FROM cues WHERE key = ? ORDER BY idx",
             [key]).fetchall())]
+
+    def cue_speakers(self, key: str) -> list[str]:
+        """The speaker of each cue of ``key`` in order ("" where none is known)."""
+        return [str(s or "") for (s,) in self._retry(lambda con: con.execute(
+            "SELECT speaker FROM cues WHERE key = ? ORDER BY idx", [key]).fetchall())]
 
     def search(self, text: str) -> list[str]:
         """Keys whose cue text contains ``text`` (case-insensitive)."""

@@ -22,6 +22,8 @@ class SearchHit:
     start_ms: int
     end_ms: int
     text: str
+    speaker: str = ""
+    """Who says that cue ("" when the media has no speakers)."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -31,9 +33,12 @@ def _folded(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
-def search_library(library: Library, query: str, limit: int = 50) -> list[SearchHit]:
-    """Cues where ``query`` is said, oldest media first, at most ``limit``."""
+def search_library(library: Library, query: str, limit: int = 50,
+                   speaker: str | None = None) -> list[SearchHit]:
+    """Cues where ``query`` is said, oldest media first, at most ``limit``; with ``speaker``
+    (a label or the name given to it, case ignored) only the cues that speaker says."""
     needle = _folded(query)
+    who = _folded(speaker or "")
     if not needle:
         raise ConfigurationError("say what to search for")
     keys = [k for (k,) in library.query(
@@ -43,6 +48,7 @@ def search_library(library: Library, query: str, limit: int = 50) -> list[Search
     hits: list[SearchHit] = []
     for key in keys:
         cues = library.cues(key)
+        speakers = library.cue_speakers(key)
         starts: list[int] = []
         joined = ""
         for _, _, text in cues:
@@ -52,8 +58,11 @@ def search_library(library: Library, query: str, limit: int = 50) -> list[Search
         name = names[0][0] if names else key
         at = joined.find(needle)
         while at >= 0 and len(hits) < limit:
-            start, end, text = cues[bisect.bisect_right(starts, at) - 1]
-            hits.append(SearchHit(key, name, start, end, " ".join(text.split())))
+            index = bisect.bisect_right(starts, at) - 1
+            start, end, text = cues[index]
+            said_by = speakers[index] if index < len(speakers) else ""
+            if not who or _folded(said_by) == who:
+                hits.append(SearchHit(key, name, start, end, " ".join(text.split()), said_by))
             at = joined.find(needle, at + 1)
         if len(hits) >= limit:
             break

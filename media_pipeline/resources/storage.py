@@ -8,6 +8,7 @@ from media_pipeline.audio.separation import separation_identity
 from media_pipeline.library.cleanup_reverts import media_reverts_digest
 from media_pipeline.library.db import Library
 from media_pipeline.library.dictionary import media_dictionary_digest
+from media_pipeline.library.speaker_names import speaker_names, speaker_names_digest
 from media_pipeline.resources.whisper import FakeWhisperResource, WhisperResource
 from media_pipeline.settings import PipelineSettings, RuntimeSettings
 from media_pipeline.store.artifacts import ArtifactStore
@@ -84,7 +85,8 @@ class StorageResource(dg.ConfigurableResource):  # type: ignore[misc]
             model_identity=self.whisper.identity(settings, self.data.models_dir),
             dictionary=media_dictionary_digest(library, key),
             lyrics=lyrics_digest(self.root, key), separation_model=separation,
-            cleanup_reverts=media_reverts_digest(library, key))
+            cleanup_reverts=media_reverts_digest(library, key),
+            speaker_names=speaker_names_digest(speaker_names(library, key)))
         return asset_fingerprints(settings, extra)
 
 

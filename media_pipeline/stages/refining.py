@@ -29,7 +29,8 @@ from media_pipeline.text.dictionary import DictionaryEntry
 from media_pipeline.text.edit_log import Change, revert_each
 from media_pipeline.text.linebreak import break_lines
 from media_pipeline.text.profiles import CUSTOM_FIELDS, SegmentationProfile, get_profile
-from media_pipeline.text.segmentation import segment_words
+from media_pipeline.text.segmentation import retime_cues, segment_words
+from media_pipeline.text.speaker_cues import Turn, assign_speakers, dash_pairs, segment_by_speaker
 from media_pipeline.text.word_timing import repair_word_times
 
 CHANGES_IN_METADATA = 20
@@ -86,14 +87,27 @@ def repair_timings(segments: Sequence[Segment]) -> tuple[list[Word], int]:
     return out, moved
 
 
+def speaker_cues(words: list[Word], turns: Sequence[Turn], settings: PipelineSettings,
+                 profile: SegmentationProfile) -> list[Cue]:
+    """Segmentation that gives every word its speaker and never puts two speakers in one
+    cue, unless ``speaker_dash`` pairs two short exchanges ("- Line one" / "- Line two")."""
+    cues = segment_by_speaker(assign_speakers(words, turns),
+                              lambda ws: segment_words(ws, profile),
+                              lambda cs: retime_cues(cs, profile))
+    if settings.speaker_dash:
+        cues = dash_pairs(cues, profile.max_chars_per_line, profile.max_duration_ms)
+    return cues
+
+
 def cues_step(transcript_file: Path, settings: PipelineSettings,
               dictionary: Sequence[DictionaryEntry], out_dir: Path,
               music: MusicContext | None = None,
-              undo_changes: Collection[str] = ()) -> StepResult:
+              undo_changes: Collection[str] = (), turns: Sequence[Turn] = ()) -> StepResult:
     """Cleanup → word timing → segmentation (→ lyrics alignment, beat snap: ``music``);
     writes ``cues.json`` and ``cleanup.json``.
 
     ``undo_changes``: ids of cleanup changes the user undid; their original words stay.
+    ``turns``: the speakers' turns (words take the speaker of theirs; cues split at changes).
     """
     profile = profile_for(settings)
     segments = load_segments(transcript_file)
@@ -105,7 +119,7 @@ def cues_step(transcript_file: Path, settings: PipelineSettings,
         cleaned, undone, refused = revert_each(
             cleaned, [c for c in cleaned.changes if c.change_id in undo_changes])
     timed, moved = repair_timings(regroup(cleaned.words, segments)) if segments else ([], 0)
-    cues = segment_words(timed, profile)
+    cues = speaker_cues(timed, turns, settings, profile)
     cues, music_info = music_cues(cues, timed, settings, profile, music)
     write_cues(out_dir / "cues.json", cues)
     write_json_atomic(out_dir / "cleanup.json", {
@@ -127,7 +141,8 @@ def cues_step(transcript_file: Path, settings: PipelineSettings,
         "cleanup_examples": [c.to_dict() for c in cleaned.changes[:CHANGES_IN_METADATA]],
         "dictionary_entries": len(dictionary), "retimed_words": moved,
         "max_cue_delay_ms": max([0, *lateness]), "rule_violations": broken,
-        "empty": not cues, **music_info,
+        "empty": not cues, "speakers": len({c.speaker for c in cues if c.speaker}),
+        **music_info,
     }
     return {"cues": "cues.json", "cleanup": "cleanup.json"}, info
 

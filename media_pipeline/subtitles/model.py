@@ -15,6 +15,8 @@ class Word:
     start_ms: int
     end_ms: int
     probability: float = 1.0
+    speaker: str = ""
+    """Who says it ("Speaker 1", ...); empty when diarization is off or found nobody."""
 
     @property
     def duration_ms(self) -> int:
@@ -26,13 +28,16 @@ class Cue:
     """One subtitle event: up to a few lines of text shown from ``start_ms`` to ``end_ms``.
 
     ``lines`` is the text as it will be displayed (already broken into lines);
-    ``words`` are the timed words it came from, possibly empty after manual edits.
+    ``words`` are the timed words it came from, possibly empty after manual edits;
+    ``speaker`` is who says it (a dual-speaker cue: the first line's speaker, its words
+    carry each line's).
     """
 
     start_ms: int
     end_ms: int
     lines: tuple[str, ...]
     words: tuple[Word, ...] = field(default=())
+    speaker: str = ""
 
     @property
     def text(self) -> str:
@@ -47,20 +52,25 @@ class Cue:
         return replace(self, start_ms=start_ms, end_ms=end_ms)
 
 
+def _word_dict(w: Word) -> dict[str, object]:
+    out: dict[str, object] = {"text": w.text, "start_ms": w.start_ms, "end_ms": w.end_ms,
+                              "p": w.probability}
+    if w.speaker:  # absent without diarization: files stay as they were
+        out["speaker"] = w.speaker
+    return out
+
+
 def cues_to_dicts(cues: list[Cue]) -> list[dict[str, object]]:
-    """Serialise cues (with words) to plain JSON-ready dicts."""
-    return [
-        {
-            "start_ms": c.start_ms,
-            "end_ms": c.end_ms,
-            "lines": list(c.lines),
-            "words": [
-                {"text": w.text, "start_ms": w.start_ms, "end_ms": w.end_ms, "p": w.probability}
-                for w in c.words
-            ],
-        }
-        for c in cues
-    ]
+    """Serialise cues (with words) to plain JSON-ready dicts; ``speaker`` only when known."""
+    out: list[dict[str, object]] = []
+    for c in cues:
+        row: dict[str, object] = {"start_ms": c.start_ms, "end_ms": c.end_ms,
+                                  "lines": list(c.lines),
+                                  "words": [_word_dict(w) for w in c.words]}
+        if c.speaker:
+            row["speaker"] = c.speaker
+        out.append(row)
+    return out
 
 
 def cues_from_dicts(rows: list[dict]) -> list[Cue]:  # type: ignore[type-arg]
@@ -71,9 +81,11 @@ def cues_from_dicts(rows: list[dict]) -> list[Cue]:  # type: ignore[type-arg]
             end_ms=int(r["end_ms"]),
             lines=tuple(r["lines"]),
             words=tuple(
-                Word(w["text"], int(w["start_ms"]), int(w["end_ms"]), float(w.get("p", 1.0)))
+                Word(w["text"], int(w["start_ms"]), int(w["end_ms"]), float(w.get("p", 1.0)),
+                     str(w.get("speaker", "")))
                 for w in r.get("words", [])
             ),
+            speaker=str(r.get("speaker", "")),
         )
         for r in rows
     ]

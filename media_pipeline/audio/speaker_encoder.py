@@ -1,0 +1,83 @@
+"""Speaker embeddings from resemblyzer's GE2E encoder (256-d, weights inside its PyPI wheel).
+
+The encoder is a 3-layer LSTM over 40-band log-mel frames (25 ms windows, 10 ms hop) whose
+last state, through a linear layer, ReLU and L2 norm, is the voice's embedding. We feed it
+fixed windows cut from one block of audio at a time, so memory is bounded by the block,
+never the file. Loaded once per process (:func:`load_encoder`); a missing weight file or
+package raises :class:`SpeakerModelMissing`, which the stage turns into a skipped step.
+"""
+
+import functools
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from media_pipeline.errors import MediaPipelineError
+
+SAMPLE_RATE = 16_000
+FRAME_HOP_S = 0.010
+"""The encoder's mel frame hop (resemblyzer's ``mel_window_step``)."""
+BATCH = 64
+"""Windows per forward pass: bounds the LSTM's activations."""
+
+
+class SpeakerModelMissing(MediaPipelineError):
+    """resemblyzer or its ``pretrained.pt`` is not installed here."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"speaker encoder unavailable: {detail}")
+        self.detail = detail
+
+
+def weights_path() -> Path:
+    """Where resemblyzer keeps its GE2E weights (inside the installed package)."""
+    try:
+        import resemblyzer
+    except ImportError as exc:  # the Makefile installs it with --no-deps
+        raise SpeakerModelMissing("the resemblyzer package is not installed "
+                                  "(pip install --no-deps resemblyzer==0.1.4)") from exc
+    return Path(resemblyzer.__file__).resolve().parent / "pretrained.pt"
+
+
+class SpeakerEncoder:
+    """GE2E embeddings of short audio windows, on the CPU."""
+
+    def __init__(self, weights: Path) -> None:
+        if not weights.is_file():
+            raise SpeakerModelMissing(f"no weight file at {weights}")
+        import torch
+        from resemblyzer import VoiceEncoder
+
+        self._torch = torch
+        self.model: Any = VoiceEncoder(device="cpu", verbose=False, weights_fpath=weights)
+        self.model.eval()
+        self.identity = f"ge2e-{weights.stat().st_size}"
+
+    def mel_frames(self, samples: np.ndarray) -> np.ndarray:
+        """(frames, 40) log-mel frames of 16 kHz mono ``samples`` (resemblyzer's own)."""
+        from resemblyzer.audio import wav_to_mel_spectrogram
+
+        return np.asarray(wav_to_mel_spectrogram(samples.astype(np.float32)), np.float32)
+
+    def embed_frames(self, mel: np.ndarray, spans: Sequence[tuple[int, int]]) -> np.ndarray:
+        """(len(spans), 256) unit embeddings of ``mel[a:b]`` for each frame span (a, b);
+        spans of equal length go through the LSTM together, at most BATCH at once."""
+        out = np.zeros((len(spans), 256), np.float32)
+        by_length: dict[int, list[int]] = {}
+        for i, (a, b) in enumerate(spans):
+            by_length.setdefault(b - a, []).append(i)
+        for length, rows in by_length.items():
+            for j in range(0, len(rows), BATCH):
+                chunk = rows[j:j + BATCH]
+                stack = np.stack([mel[spans[i][0]:spans[i][0] + length] for i in chunk])
+                with self._torch.inference_mode():
+                    out[chunk] = self.model(self._torch.from_numpy(stack)).numpy()
+        return out
+
+
+@functools.cache
+def load_encoder(weights: Path | None = None) -> SpeakerEncoder:
+    """The encoder for ``weights`` (default: resemblyzer's), loaded once per process."""
+    return SpeakerEncoder(weights or weights_path())
