@@ -54,19 +54,22 @@ ASSETS: dict[str, AssetFacts] = {
     "transcript": AssetFacts("4", ("speech_audio", "speech_regions", "spoken_language"),
                              ("model", "language", "beam_size", "compute_type"), TRANSCRIBING,
                              ("model_identity",)),
-    "cues": AssetFacts("3", ("transcript",), CUES, REFINING,
+    "speakers": AssetFacts("1", ("speech_audio", "speech_regions"),
+                           ("speakers", "min_speakers", "max_speakers"), TRANSCRIBING),
+    "cues": AssetFacts("4", ("transcript", "speakers"), (*CUES, "speaker_dash"), REFINING,
                        ("dictionary", "lyrics", "cleanup_reverts")),
     "corrected_cues": AssetFacts("2", ("cues",), CORRECTION, REFINING),
     "edited_cues": AssetFacts("1", ("corrected_cues",), (), REFINING),
-    "subtitles": AssetFacts("2", ("edited_cues",), (), EXPORTING),
+    "subtitles": AssetFacts("3", ("edited_cues",), ("speaker_prefix",), EXPORTING,
+                            ("speaker_names",)),
     "confidence_report": AssetFacts("2", ("edited_cues",), ("min_word_probability",),
                                     EXPORTING),
-    "waveform": AssetFacts("3", ("speech_audio", "speech_regions", "edited_cues"), (),
+    "waveform": AssetFacts("4", ("speech_audio", "speech_regions", "edited_cues"), (),
                            EXPORTING),
     "preview": AssetFacts("2", ("source_media", "subtitles"), ("preview", "preview_seconds"),
                           PREVIEW),
-    "library_entry": AssetFacts("1", ("subtitles", "confidence_report", "waveform", "preview"),
-                                (), EXPORTING),
+    "library_entry": AssetFacts("2", ("subtitles", "confidence_report", "waveform", "preview"),
+                                (), EXPORTING, ("speaker_names",)),
     "sidecars": AssetFacts("1", ("library_entry",), ("write_beside", "output_dir",
                            "sidecar_formats", "overwrite", "skip_existing"), EXPORTING),
 }
@@ -86,6 +89,8 @@ class ExtraInputs:
     """The Demucs weights ('missing:…' while absent, so installing them redoes music)."""
     cleanup_reverts: str = ""
     """The cleanup changes the user undid."""
+    speaker_names: str = ""
+    """The names the user gave the media's speakers (only the exports read them)."""
 
 
 def descendants(root: str) -> list[str]:
