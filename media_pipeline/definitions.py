@@ -15,6 +15,7 @@ from media_pipeline.assets.preprocessing import source_media, speech_audio, spee
 from media_pipeline.assets.refining import corrected_cues, cues
 from media_pipeline.assets.reports import confidence_report, preview, waveform
 from media_pipeline.assets.sidecars import sidecars
+from media_pipeline.assets.speakers import speakers
 from media_pipeline.assets.transcription import transcript
 from media_pipeline.automation.inbox import build_inbox_sensor
 from media_pipeline.automation.narration_cleanup import (
@@ -45,7 +46,7 @@ from media_pipeline.settings import (
 from media_pipeline.store.paths import DataRoot
 
 SUBTITLE_ASSETS = [source_media, vocals, speech_audio, speech_regions, spoken_language,
-                   transcript, cues,
+                   transcript, speakers, cues,
                    corrected_cues, edited_cues, subtitles, confidence_report, waveform, preview,
                    library_entry, sidecars]
 SUBTITLE_CHECKS = [subtitle_rules]
