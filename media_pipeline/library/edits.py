@@ -228,10 +228,10 @@ def edited_cues(base: list[Cue], segments: list[Segment],
             cue = unmoved.get((seg.text, seg.start_ms, seg.end_ms), cue)
         if cue is not None and "\n".join(cue.lines) == seg.text:
             out.append(cue if (cue.start_ms, cue.end_ms) == (seg.start_ms, seg.end_ms)
-                       else Cue(seg.start_ms, seg.end_ms, cue.lines))
+                       else Cue(seg.start_ms, seg.end_ms, cue.lines, speaker=cue.speaker))
             continue
         lines = tuple(seg.text.split("\n")) if "\n" in seg.text else break_lines(seg.text)
-        out.append(Cue(seg.start_ms, seg.end_ms, lines))
+        out.append(Cue(seg.start_ms, seg.end_ms, lines, speaker=cue.speaker if cue else ""))
     return out
 
 
