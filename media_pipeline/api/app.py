@@ -10,16 +10,30 @@ from contextlib import asynccontextmanager
 
 import dagster as dg
 from fastapi import Depends, FastAPI
-from fastapi.responses import RedirectResponse
 
-from media_pipeline.api import events, health, hooks, jobs, narrations, search
+from media_pipeline.api import (
+    artifacts,
+    events,
+    health,
+    hooks,
+    job_edits,
+    jobs,
+    library_view,
+    narrations,
+    search,
+    session,
+    voices,
+)
 from media_pipeline.api.asr_compat import router as asr_compat_router
 from media_pipeline.api.deps import AppState, require_token
 from media_pipeline.api.errors import install_error_handler
 from media_pipeline.api.limits import BodyLimitMiddleware, BodyLimits
 from media_pipeline.api.openai_compat import router as openai_compat_router
+from media_pipeline.api.page import install_page
 from media_pipeline.jobs.events import EventLog, JobWatcher
 from media_pipeline.jobs.instance import open_instance
+from media_pipeline.jobs.narration import NarrationJobs
+from media_pipeline.jobs.narration_events import NarrationWatcher
 from media_pipeline.jobs.service import RETRY_AFTER_S, JobService
 from media_pipeline.jobs.submit import RunSubmitter
 from media_pipeline.jobs.webhook import CompletionWebhook, library_describer
@@ -35,9 +49,10 @@ DESCRIPTION = """\
 Subtitle jobs over Dagster. A job is the run (or runs) that materialize one media file with
 one set of options; its state comes from the Dagster instance. Live events at
 `/api/events` (Server-Sent Events). When `MEDIA_PIPELINE_API_TOKEN` is set, every request
-needs `Authorization: Bearer <token>` (`?access_token=` is taken only on `/api/events`, for
-EventSource clients, and on `/api/hooks/emby` and `/api/hooks/plex`, whose senders cannot set
-a header).
+needs `Authorization: Bearer <token>`, or the `mp_session` cookie the browser page gets from
+`POST /api/session` (`?access_token=` is taken only on `/api/events`, for EventSource
+clients, and on `/api/hooks/emby` and `/api/hooks/plex`, whose senders cannot set a header).
+The page (`/`), its files (`/static`), these docs and `/api/session` need no token.
 """
 
 
@@ -59,12 +74,15 @@ def create_app(runtime: RuntimeSettings | None = None, settings: PipelineSetting
         lambda: service.library, service.get)) if runtime.webhook_url else None
     watcher.on_finished = completion.job_finished if completion else None
     state = AppState(runtime=runtime, settings=settings, jobs=service, events=log)
+    narration_watcher = NarrationWatcher(log, lambda: _narration_jobs(state))
+    state.extras[narrations.WATCHER_KEY] = narration_watcher
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.stopping.clear()
         if watch:
             watcher.start()
+            narration_watcher.start()
         if completion is not None:
             completion.start()
         try:
@@ -72,11 +90,13 @@ def create_app(runtime: RuntimeSettings | None = None, settings: PipelineSetting
         finally:
             app.state.stopping.set()
             watcher.stop()
+            narration_watcher.stop()
             if completion is not None:
                 completion.stop()
 
     app = FastAPI(title="media_pipeline", version="0.1.0", description=DESCRIPTION,
-                  lifespan=lifespan, dependencies=[Depends(require_token)])
+                  lifespan=lifespan, dependencies=[Depends(require_token)],
+                  docs_url=None, redoc_url=None)  # api/page.py serves them offline
     app.state.media_pipeline = state
     app.state.processes = processes
     # Set when the server starts to stop (``serve`` sets it on SIGTERM, before uvicorn waits
@@ -95,12 +115,17 @@ def create_app(runtime: RuntimeSettings | None = None, settings: PipelineSetting
     app.include_router(asr_compat_router)
     app.include_router(openai_compat_router)
     app.include_router(hooks.router)
-
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
-
+    for router in (session.router, library_view.router, artifacts.router, job_edits.router,
+                   voices.router):
+        app.include_router(router)
+    install_page(app)
     return app
+
+
+def _narration_jobs(state: AppState) -> NarrationJobs | None:
+    """The app's narrations once its narration service exists (the first narration call)."""
+    service = state.extras.get(narrations.EXTRAS_KEY)
+    return service.jobs if service is not None else None
 
 
 class _NoSubmitter:

@@ -70,28 +70,52 @@ QUERY_TOKEN_ROUTES = frozenset({("GET", "/api/events"), ("POST", "/api/hooks/emb
 
 
 def _query_token_allowed(request: Request) -> bool:
+    return (request.method, _route_path(request)) in QUERY_TOKEN_ROUTES
+
+
+#: The browser page's session cookie (``POST /api/session`` sets it): it holds the token,
+#: HttpOnly and SameSite=Strict, so ``<video src>``, downloads and EventSource carry it.
+SESSION_COOKIE = "mp_session"
+#: Routes anyone may call: the page, its files, the docs and the session itself (the page
+#: must load and ask for the token before it has one).
+PUBLIC_ROUTES = frozenset({("GET", "/"), ("GET", "/api/session"), ("POST", "/api/session"),
+                           ("DELETE", "/api/session"), ("GET", "/docs"), ("GET", "/redoc")})
+
+
+def _route_path(request: Request) -> str:
     route = request.scope.get("route")  # FastAPI sets it once the route matched
     path = getattr(route, "path", None)
-    if path is None:  # before routing (a middleware asking): the path itself
-        path = request.url.path.rstrip("/")
-    return (request.method, path) in QUERY_TOKEN_ROUTES
+    return str(path) if path is not None else request.url.path.rstrip("/") or "/"
+
+
+def token_ok(given: str, expected: str) -> bool:
+    """Whether ``given`` is the token (a constant-time comparison)."""
+    return bool(given) and hmac.compare_digest(given.strip().encode(), expected.encode())
+
+
+def has_token(request: Request, expected: str) -> bool:
+    """Whether the request carries ``expected``: the bearer header, else the session
+    cookie, else (on :data:`QUERY_TOKEN_ROUTES` only) ``?access_token=``."""
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        return token_ok(given, expected)
+    if token_ok(request.cookies.get(SESSION_COOKIE, ""), expected):
+        return True
+    return _query_token_allowed(request) and \
+        token_ok(request.query_params.get("access_token", ""), expected)
 
 
 def require_token(request: Request) -> None:
-    """401 unless the request carries the configured bearer token (when one is set).
+    """401 unless the request carries the configured token (when one is set).
 
-    The token is read from ``Authorization: Bearer <token>``; only on the routes of
-    :data:`QUERY_TOKEN_ROUTES` (the event stream, Emby's and Plex's webhooks) may it come as
-    the ``access_token`` query parameter instead.
+    The token is read from ``Authorization: Bearer <token>``, else the ``mp_session``
+    cookie of the browser page; only on the routes of :data:`QUERY_TOKEN_ROUTES` (the event
+    stream, Emby's and Plex's webhooks) may it come as the ``access_token`` query parameter.
+    :data:`PUBLIC_ROUTES` need none.
     """
     expected = get_runtime(request).api_token
-    if not expected:
+    if not expected or (request.method, _route_path(request)) in PUBLIC_ROUTES:
         return
-    header = request.headers.get("authorization", "")
-    scheme, _, given = header.partition(" ")
-    if scheme.lower() != "bearer":
-        given = (request.query_params.get("access_token", "")
-                 if _query_token_allowed(request) else "")
-    if not given or not hmac.compare_digest(given.strip().encode(), expected.encode()):
+    if not has_token(request, expected):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or wrong bearer token",
                             headers={"WWW-Authenticate": "Bearer"})

@@ -1,4 +1,5 @@
-"""``GET /api/events``: job events as Server-Sent Events, resumable with Last-Event-ID."""
+"""``GET /api/events``: job and narration events as Server-Sent Events, resumable with
+Last-Event-ID."""
 
 import asyncio
 import threading
@@ -18,11 +19,15 @@ POLL_S = 0.2
 
 @router.get("/events", response_class=StreamingResponse, responses={200: {
     "description": "text/event-stream of job_created, job_state, job_progress, job_completed, "
-                   "job_failed and job_cancelled; each data is JSON with the job's id and state",
+                   "job_failed and job_cancelled (data: JSON with the job's id and state), "
+                   "and narration_created, narration_progress (data: {id, state, "
+                   "chunks_done, chunks_total}), narration_completed and narration_failed "
+                   "(data: the narration, with state, chunks_done, chunks_total and error)",
     "content": {"text/event-stream": {}}}})
 async def events(request: Request, last_event_id: str | None = Header(None),
                  since: int | None = None) -> StreamingResponse:
-    """Live job events. Send ``Last-Event-ID`` (or ``?since=``) to get the ones you missed."""
+    """Live job and narration events. Send ``Last-Event-ID`` (or ``?since=``) to get the
+    ones you missed."""
     state = get_state(request)
     start = _parse(last_event_id)
     if start is None:

@@ -67,10 +67,11 @@ _CREATE_BODY = {
 }
 
 
-def _job(state: AppState, job_id: str) -> Job:
+def job_or_404(state: AppState, job_id: str) -> Job:
+    """The job (or, for a media key, the library's file: see ``JobService.find``); 404."""
     if not valid_job_id(job_id):  # not echoed: it can be anything the URL holds
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such job")
-    job = state.jobs.get(job_id)
+    job = state.jobs.find(job_id)
     if job is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id}")
     return job
@@ -183,13 +184,13 @@ def list_jobs(state: State, limit: int = 500) -> list[dict[str, Any]]:
 
 @router.get("/{job_id}", response_model=JobOut, responses=ERRORS)
 def get_job(job_id: str, state: State) -> dict[str, Any]:
-    return _job(state, job_id).to_json()
+    return job_or_404(state, job_id).to_json()
 
 
 @router.get("/{job_id}/subtitles/{fmt}", response_class=FileResponse, responses=ERRORS)
 def get_subtitles(job_id: str, fmt: str, state: State) -> FileResponse:
     """The job's subtitles in one of the formats listed in its ``outputs`` (srt, vtt, ass…)."""
-    job = _job(state, job_id)
+    job = job_or_404(state, job_id)
     path = state.jobs.subtitle_path(job, fmt) if fmt.isalnum() and len(fmt) <= 8 else None
     if path is None or not path.exists():
         known = ", ".join(job.outputs) or "none yet"
@@ -208,14 +209,15 @@ def cancel_job(job_id: str, state: State, response: Response) -> dict[str, Any]:
 
     202 while cancelling; 200 with the job unchanged when it had already finished.
     """
-    job = _job(state, job_id)
+    job = job_or_404(state, job_id)
     if job.state.finished:
         response.status_code = status.HTTP_200_OK
         return job.to_json()
     return state.jobs.cancel(job_id).to_json()
 
 
-def _segments(edit: EditState, response: Response) -> list[dict[str, Any]]:
+def segment_list(edit: EditState, response: Response) -> list[dict[str, Any]]:
+    """The segments of ``edit``, with its undo/redo depths and version as headers."""
     response.headers["X-Undo-Depth"] = str(edit.undo_depth)
     response.headers["X-Redo-Depth"] = str(edit.redo_depth)
     response.headers["X-Edit-Version"] = str(edit.version)
@@ -255,7 +257,7 @@ def check_times(changes: dict[str, Any], duration_ms: int | None) -> None:
 @router.get("/{job_id}/segments", response_model=list[SegmentOut], responses=ERRORS)
 def get_segments(job_id: str, state: State, response: Response) -> list[dict[str, Any]]:
     """The job's cues with edits applied (headers: X-Undo-Depth, X-Redo-Depth)."""
-    return _segments(state.jobs.segments(_job(state, job_id)), response)
+    return segment_list(state.jobs.segments(job_or_404(state, job_id)), response)
 
 
 @router.patch("/{job_id}/segments/{segment_id}", response_model=SegmentOut,
@@ -271,34 +273,34 @@ def patch_segment(job_id: str, segment_id: int, patch: SegmentPatch, state: Stat
     if not changes:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             "send at least one of text, start_ms, end_ms")
-    job = _job(state, job_id)
+    job = job_or_404(state, job_id)
     check_times(changes, media_duration_ms(state, job))
     edit = state.jobs.edit(job, segment_id, **changes)
-    _segments(edit, response)
+    segment_list(edit, response)
     return edit.segments[segment_id - 1].to_json()
 
 
 @router.post("/{job_id}/undo", response_model=list[SegmentOut], responses=ERRORS)
 def undo(job_id: str, state: State, response: Response) -> list[dict[str, Any]]:
     """Undo the last edit (at most 50 are kept); 409 when there is nothing to undo."""
-    return _segments(state.jobs.undo(_job(state, job_id)), response)
+    return segment_list(state.jobs.undo(job_or_404(state, job_id)), response)
 
 
 @router.post("/{job_id}/redo", response_model=list[SegmentOut], responses=ERRORS)
 def redo(job_id: str, state: State, response: Response) -> list[dict[str, Any]]:
     """Redo the last undone edit (a new edit clears them); 409 when there is none."""
-    return _segments(state.jobs.redo(_job(state, job_id)), response)
+    return segment_list(state.jobs.redo(job_or_404(state, job_id)), response)
 
 
 @router.get("/{job_id}/cleanup", response_model=list[CleanupChangeOut], responses=ERRORS)
 def get_cleanup(job_id: str, state: State) -> list[dict[str, Any]]:
     """Every change cleanup made to the job's transcript, in time order, with its state."""
-    return state.jobs.cleanup_changes(_job(state, job_id))
+    return state.jobs.cleanup_changes(job_or_404(state, job_id))
 
 
 def _revert(job_id: str, state: State, chosen: CleanupSelection,
             restore: bool) -> list[dict[str, Any]]:
-    return state.jobs.revert_cleanup(_job(state, job_id), chosen.ids, chosen.all,
+    return state.jobs.revert_cleanup(job_or_404(state, job_id), chosen.ids, chosen.all,
                                      chosen.kind, restore=restore)
 
 

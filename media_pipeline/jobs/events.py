@@ -32,6 +32,7 @@ from media_pipeline.jobs.model import (
     furthest,
     state_of_step,
 )
+from media_pipeline.jobs.preview import PREVIEW_TAG
 from media_pipeline.partitions import ACTIVE
 from media_pipeline.settings import PipelineSettings
 
@@ -89,6 +90,8 @@ class _RunTrack:
     cursor: str | None = None
     speech_s: float | None = None
     stage: JobState | None = None
+    rendering_only: bool = False
+    """A preview asked for by the page (jobs/preview.py): no completion notice for it."""
 
 
 @dataclass
@@ -132,7 +135,8 @@ class JobWatcher:
 
     def _track(self, run: dg.DagsterRun, job_id: str, cursor: str | None = None) -> _RunTrack:
         return _RunTrack(job_id, run.tags.get(KIND_TAG) == KIND_EXPORT,
-                         preview_on(run, self.defaults), cursor)
+                         preview_on(run, self.defaults), cursor,
+                         rendering_only=run.tags.get(PREVIEW_TAG) == "1")
 
     def stop(self) -> None:
         self._stop.set()
@@ -255,5 +259,6 @@ class JobWatcher:
             self._state[job_id] = state.value
             self._progress.pop(job_id, None)
             self.events.publish(TERMINAL_EVENT[state], data)
-        if self.on_finished is not None:  # "export": the re-export after an edit ended
+        if self.on_finished is not None and not track.rendering_only:
+            # "export": the re-export after an edit ended
             self.on_finished({**data, "export": track.export})

@@ -18,6 +18,7 @@ import dagster as dg
 from media_pipeline.audio.probe import MediaProbe, probe_media
 from media_pipeline.errors import MediaPipelineError
 from media_pipeline.jobs.derive import FactsCache, derive_job, job_id_of
+from media_pipeline.jobs.library_jobs import with_library_facts
 from media_pipeline.jobs.model import (
     API_TAG,
     JOB_TAG,
@@ -42,6 +43,7 @@ from media_pipeline.library.edits import (
     EditState,
     EditStore,
     Segment,
+    apply_change,
     cues_base,
     segments_from_cues,
 )
@@ -129,6 +131,10 @@ class JobService:
         job = derive_job(job_id, records, self.facts, self.defaults)
         return self.with_outputs(job) if job is not None else None
 
+    def find(self, job_id: str) -> Job | None:
+        """:meth:`get`, else for a media key the library's file (``jobs/library_jobs.py``)."""
+        return with_library_facts(self, job_id, self.get(job_id))
+
     def require(self, job_id: str) -> Job:
         job = self.get(job_id)
         if job is None:
@@ -152,10 +158,8 @@ class JobService:
         return out[:limit] if limit else out
 
     def waiting_count(self) -> int:
-        """Media jobs created through the API whose run still waits in the queue (the
-        seed's MAX_PENDING_MEDIA_JOBS counts these only): not the re-exports after edits,
-        narrations, inbox batches, reprocessing, media servers' notices (``counted=False``),
-        or a run already started."""
+        """API media jobs whose run still waits in the queue (what MAX_PENDING_MEDIA_JOBS
+        counts): not re-exports, narrations, inbox, reprocessing, ``counted=False`` notices."""
         media = {API_TAG: "1", KIND_TAG: KIND_PROCESS}
         every = self.instance.get_runs_count(dg.RunsFilter(statuses=list(WAITING), tags=media))
         if not every:
@@ -327,26 +331,26 @@ class JobService:
         base, original = self._edit_base(job)
         return EditStore(self.library).state(job.media_key, base, original)
 
-    def edit(self, job: Job, segment_id: int, **changes: object) -> EditState:
+    def edit(self, job: Job, segment_id: int, **changes: Any) -> EditState:
+        return self.change(job, lambda segments: apply_change(segments, segment_id, **changes))
+
+    def change(self, job: Job, change: Callable[[list[Segment]], list[Segment]]) -> EditState:
+        """One undoable step (an edit, split or merge); a real change is exported again."""
         base, original = self._edit_base(job)
         before = EditStore(self.library).state(job.media_key, base, original)
-        state = EditStore(self.library).edit(job.media_key, base, original, segment_id,
-                                             **changes)
+        state = EditStore(self.library).change(job.media_key, base, original, change)
         if state.version != before.version:
             self.request_export(job)
         return state
 
-    def undo(self, job: Job) -> EditState:
-        base, original = self._edit_base(job)
-        state = EditStore(self.library).undo(job.media_key, base, original)
+    def undo(self, job: Job, redo: bool = False) -> EditState:
+        base, original, store = *self._edit_base(job), EditStore(self.library)
+        state = (store.redo if redo else store.undo)(job.media_key, base, original)
         self.request_export(job)
         return state
 
     def redo(self, job: Job) -> EditState:
-        base, original = self._edit_base(job)
-        state = EditStore(self.library).redo(job.media_key, base, original)
-        self.request_export(job)
-        return state
+        return self.undo(job, redo=True)
 
     # ------------------------------------------------------- cleanup review
     def cleanup_changes(self, job: Job) -> list[dict[str, Any]]:
