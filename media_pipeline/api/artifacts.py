@@ -165,6 +165,6 @@ def get_preview(job_id: str, state: State) -> FileResponse:
     status_now = preview_status(state.jobs, job_or_404(state, job_id))
     if status_now.path is None:
         why = f": {status_now.error}" if status_now.error else ""
-        raise JobConflictError(f"the preview is {status_now.state}{why}")
+        raise JobConflictError(f"no preview ready (state: {status_now.state}){why}")
     return FileResponse(status_now.path, media_type="video/mp4",
                         headers={"Cache-Control": "no-cache"})

@@ -231,7 +231,8 @@ def test_split_undo_redo_merge_round_trip(web: Web) -> None:
 def test_preview_renders_on_request_and_goes_stale_after_an_edit(web: Web) -> None:
     url = f"/api/jobs/{web.job_id}"
     assert web.ok("GET", f"{url}/preview/status") == {"state": "none", "error": None}
-    assert web.client.get(f"{url}/preview").status_code == 409
+    early = web.client.get(f"{url}/preview")
+    assert early.status_code == 409 and "state: none" in early.json()["detail"]
     asked = web.client.post(f"{url}/preview")
     assert asked.status_code in (200, 202), asked.text
     assert asked.json()["state"] in ("rendering", "ready")
