@@ -237,6 +237,7 @@ def runtime_settings_from_env(
     """The data root is ``data_dir``, else ``MEDIA_PIPELINE_DATA_DIR``, else ``./data``."""
     env = dict(os.environ) if env is None else env
     root = Path(data_dir or env.get(ENV_PREFIX + "DATA_DIR") or "data").resolve()
+    env = {**data_dir_env(root), **env}  # the environment wins over the data root's file
     inbox = env.get(ENV_PREFIX + "INBOX_DIR")
     per_run = int(env.get(ENV_PREFIX + "MAX_PARTITIONS_PER_RUN", "64"))
     base = RuntimeSettings()
@@ -269,7 +270,25 @@ def runtime_settings_from_env(
         webhook_url=env.get(ENV_PREFIX + "WEBHOOK_URL") or None,
         sync_api_timeout_s=num("SYNC_API_TIMEOUT_S", base.sync_api_timeout_s),
         dagster_postgres_url=env.get(POSTGRES_URL_ENV) or None,
+        celery_broker_url=env.get(ENV_PREFIX + "CELERY_BROKER_URL") or None,
     )
+
+
+DATA_DIR_ENV_FILE = "media-pipeline.env"
+"""``KEY=VALUE`` lines in the data root (written by ``scripts/cluster-up``): what every
+command on that data root (``status``, ``worker`` on any host) needs to find a shared
+deployment's instance and broker, under variables the process environment may override."""
+
+
+def data_dir_env(root: Path) -> dict[str, str]:
+    """The variables of ``root``'s :data:`DATA_DIR_ENV_FILE` (empty when there is none)."""
+    try:
+        text = (root / DATA_DIR_ENV_FILE).read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    pairs = (line.split("=", 1) for line in text.splitlines()
+             if "=" in line and not line.lstrip().startswith("#"))
+    return {k.strip(): v.strip() for k, v in pairs}
 
 
 
