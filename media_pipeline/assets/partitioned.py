@@ -17,6 +17,7 @@ from media_pipeline.assets import progress
 from media_pipeline.errors import MediaPipelineError
 from media_pipeline.partitions import media_partitions
 from media_pipeline.resources.config import PipelineConfig
+from media_pipeline.resources.queues import queue_tags
 from media_pipeline.resources.storage import StorageResource
 from media_pipeline.settings import PipelineSettings
 from media_pipeline.store.artifacts import ArtifactStore
@@ -31,12 +32,14 @@ warnings.filterwarnings("ignore", message="Parameter `backfill_policy`")
 
 
 def subtitle_asset(name: str, **kwargs: Any) -> Any:
-    """``@dg.asset`` for subtitle asset ``name``: code version and deps from the asset table."""
+    """``@dg.asset`` for subtitle asset ``name``: code version and deps from the asset table;
+    its kinds pick its Celery queue (``resources/queues.py``) when runs use workers."""
     facts = ASSETS[name]
     return dg.asset(name=name, code_version=facts.code_version,
                     deps=[dg.AssetKey(u) for u in facts.upstream],
                     partitions_def=media_partitions,
                     backfill_policy=dg.BackfillPolicy.single_run(),
+                    op_tags=queue_tags(kwargs.get("kinds")),
                     group_name="subtitles", **kwargs)
 
 
