@@ -33,6 +33,7 @@ from media_pipeline.partitions import (
 )
 from media_pipeline.resources.config import PipelineConfig
 from media_pipeline.resources.narration import NarrationResource
+from media_pipeline.resources.queues import executor_config
 from media_pipeline.resources.storage import StorageResource
 from media_pipeline.resources.whisper import WhisperResource
 from media_pipeline.settings import (
@@ -62,7 +63,7 @@ def build_definitions(runtime: RuntimeSettings, pipeline: PipelineSettings,
         SUBTITLES_JOB,
         selection=dg.AssetSelection.assets(*SUBTITLE_ASSETS),
         partitions_def=media_partitions,
-        executor_def=dg.in_process_executor,  # one process, one loaded model, many partitions
+        executor_def=run_executor(runtime),  # one process, one loaded model, many partitions
         description="Every subtitle stage for a range of media partitions.",
     )
     subtitle_defs = dg.Definitions(
@@ -84,6 +85,18 @@ def build_definitions(runtime: RuntimeSettings, pipeline: PipelineSettings,
     return dg.Definitions.merge(subtitle_defs, build_narration_definitions(runtime))
 
 
+def run_executor(runtime: RuntimeSettings) -> dg.ExecutorDefinition:
+    """In-process (one process per run), or with a Celery broker set, Dagster's Celery
+    executor: each step goes to a ``media-pipeline worker`` on the queue its kinds pick."""
+    if not runtime.celery_broker_url:
+        return dg.in_process_executor
+    from dagster_celery import celery_executor
+
+    executor: dg.ExecutorDefinition = celery_executor.configured(
+        executor_config(runtime.celery_broker_url), name="celery")
+    return executor
+
+
 def build_narration_definitions(runtime: RuntimeSettings,
                                 settings: NarrationSettings | None = None) -> dg.Definitions:
     """Narration assets, round-trip check, job, cleanup schedule and resource for a data root."""
@@ -93,7 +106,7 @@ def build_narration_definitions(runtime: RuntimeSettings,
         selection = selection.without_checks()
     job = dg.define_asset_job(
         NARRATION_JOB, selection=selection, partitions_def=narration_partitions,
-        executor_def=dg.in_process_executor,
+        executor_def=run_executor(runtime),
         description="Text to narrated MP3 with word timings and subtitles, one request a run.")
     return dg.Definitions(
         assets=NARRATION_ASSETS, asset_checks=[narration_round_trip],
