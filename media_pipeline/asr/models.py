@@ -110,6 +110,11 @@ def load_whisper(model_dir: str, device: str, compute_type: str, cpu_threads: in
         return _load_whisper(model_dir, device, compute_type, cpu_threads)
 
 
+def whisper_loads() -> int:
+    """How many times this process has loaded a Whisper model (a cached one is not counted)."""
+    return _load_whisper.cache_info().misses
+
+
 @lru_cache(maxsize=4)
 def _load_whisper(model_dir: str, device: str, compute_type: str, cpu_threads: int) -> Any:
     from faster_whisper import WhisperModel

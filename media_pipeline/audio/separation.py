@@ -211,6 +211,11 @@ def load_separator(resolved: ResolvedModel) -> Any:
     return _load(resolved.files, resolved.weights, resolved.segment)
 
 
+def separator_loads() -> int:
+    """How many times this process has loaded a Demucs model (a cached one is not counted)."""
+    return _load.cache_info().misses
+
+
 @lru_cache(maxsize=2)
 def _load(files: tuple[Path, ...], weights: tuple[tuple[float, ...], ...] | None,
           segment: float | None) -> Any:
