@@ -89,7 +89,9 @@ def preview_status(service: JobService, job: Job) -> PreviewStatus:
 
 def request_preview(service: JobService, job: Job) -> PreviewStatus:
     """Queue the render of the job's preview unless it is ready or rendering already."""
-    if job.state != JobState.COMPLETED or _edit_version(service, job) is None:
+    # Exporting: an edit's re-export is queued or running; the preview run follows it.
+    ready = job.state in (JobState.COMPLETED, JobState.EXPORTING)
+    if not ready or _edit_version(service, job) is None:
         raise JobConflictError(f"job {job.id} is {job.state.value}; a preview can be "
                                "rendered once it has completed")
     status = preview_status(service, job)
