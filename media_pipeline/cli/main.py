@@ -14,6 +14,7 @@ from media_pipeline.cli.process import add_process_parsers
 from media_pipeline.cli.search import add_search_parser
 from media_pipeline.cli.serve import add_serve_parsers
 from media_pipeline.cli.speakers import add_speakers_parser
+from media_pipeline.cli.worker import add_worker_parser
 from media_pipeline.errors import MediaPipelineError
 
 
@@ -27,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="media-pipeline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (add_process_parsers, add_dictionary_parser, add_cleanup_parser,
-                add_search_parser, add_narrate_parser, add_serve_parsers, add_speakers_parser):
+                add_search_parser, add_narrate_parser, add_serve_parsers, add_speakers_parser,
+                add_worker_parser):
         add(sub)
     return parser
 
