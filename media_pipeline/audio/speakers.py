@@ -54,6 +54,8 @@ class DiarizeOptions:
     min_cluster_share: float = 0.04
     """Auto: a cluster with fewer windows than this share (and 3) is folded into the nearest."""
     min_turn_s: float = 0.8
+    max_cluster_windows: int = 2000
+    """Longer files cluster an even sample of this many windows (bounded memory)."""
 
 
 def parse_speakers(value: str) -> int | bool | None:
@@ -126,6 +128,24 @@ def embed_windows(read: Callable[[float, float], np.ndarray], encoder: Encoder,
 
 
 def cluster(embeddings: np.ndarray, options: DiarizeOptions) -> np.ndarray:
+    """A cluster index per embedding row. Past ``max_cluster_windows`` (a long file) an even
+    sample is clustered and every window joins its nearest centroid: average linkage keeps
+    an n x n distance matrix, which must not grow with the file."""
+    n = len(embeddings)
+    if n <= options.max_cluster_windows:
+        return cluster_all(embeddings, options)
+    stride = -(-n // options.max_cluster_windows)
+    sample = embeddings[::stride]
+    labels = cluster_all(sample, options)
+    ids = np.unique(labels)
+    centroids = np.stack([sample[labels == i].mean(axis=0) for i in ids])
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+    nearest = np.concatenate([np.argmax(embeddings[i:i + 4096] @ centroids.T, axis=1)
+                              for i in range(0, n, 4096)])
+    return np.asarray(ids[nearest])
+
+
+def cluster_all(embeddings: np.ndarray, options: DiarizeOptions) -> np.ndarray:
     """A cluster index per embedding row: over-clustered windows, tiny clusters folded in,
     then voices whose centroids are alike merged (see :func:`merge_alike`)."""
     from sklearn.cluster import AgglomerativeClustering
