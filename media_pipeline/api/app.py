@@ -30,6 +30,7 @@ from media_pipeline.api.errors import install_error_handler
 from media_pipeline.api.limits import BodyLimitMiddleware, BodyLimits
 from media_pipeline.api.openai_compat import router as openai_compat_router
 from media_pipeline.api.page import install_page
+from media_pipeline.api.speakers import router as speakers_router
 from media_pipeline.jobs.events import EventLog, JobWatcher
 from media_pipeline.jobs.instance import open_instance
 from media_pipeline.jobs.narration import NarrationJobs
@@ -115,6 +116,7 @@ def create_app(runtime: RuntimeSettings | None = None, settings: PipelineSetting
     app.include_router(asr_compat_router)
     app.include_router(openai_compat_router)
     app.include_router(hooks.router)
+    app.include_router(speakers_router)
     for router in (session.router, library_view.router, artifacts.router, job_edits.router,
                    voices.router):
         app.include_router(router)
