@@ -78,7 +78,9 @@ export async function getJson<T>(url: string): Promise<T> {
 
 /** JSON of a call with a JSON body. */
 export async function send<T>(method: string, url: string, body?: unknown): Promise<T> {
-  return (await request(method, url, body ?? {})).json() as Promise<T>;
+  const response = await request(method, url, body ?? {});
+  const text = response.status === 204 ? "" : await response.text();
+  return (text ? JSON.parse(text) : null) as T;  // 204 No Content: nothing to read
 }
 
 /** The segment list and the undo/redo depths its headers carry. */

@@ -168,14 +168,13 @@ export function libraryPage(root: HTMLElement): () => void {
 
 /** A job that finished changes the library (duration, language, model): read it again. */
 function subscribeCompletions(): () => void {
-  let last = "";
+  let last: string | null = null;
   return jobs.subscribe(() => {
     const done = jobs.ordered().filter((j) => jobs.FINISHED.has(j.state)).map((j) => j.id)
-      .join();
-    if (done !== last) {
-      const first = last === "";
-      last = done;
-      if (!first) void loadLibrary();
-    }
+      .sort().join();
+    if (done === last) return;
+    const first = last === null;
+    last = done;
+    if (!first) void loadLibrary();
   });
 }

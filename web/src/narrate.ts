@@ -84,6 +84,8 @@ export function narratePage(root: HTMLElement): () => void {
     if (finished || id !== current) return;
     finished = true;
     window.clearTimeout(timer);
+    progress.value = progress.max;
+    progressText.textContent = `completed: ${progress.max} of ${progress.max} chunks`;
     showResult(out, id).catch((err: Error) => announce(err.message, "error"));
   };
   const poll = async (id: string): Promise<void> => {

@@ -1,0 +1,188 @@
+"""The review page in real Chromium (Debian's, driven by Playwright; never a browser download)
+against a real `media-pipeline serve` with a token: ask for the token once, upload a corpus
+clip and follow it to completed, edit a cue, undo, redo, download the SRT, search and land on
+the cue, narrate, and the phone width. Screenshots of each page go to docs/screenshots/.
+
+The tests share one server, browser page and job, in file order.
+"""
+
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from media_pipeline_tests.api.conftest import TOKEN, Server
+
+pytestmark = pytest.mark.slow
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+EDIT = "EDITED IN THE BROWSER"
+SHARED: dict[str, Any] = {}
+
+if not CHROMIUM.exists():
+    if os.environ.get("CI"):
+        raise RuntimeError("CI needs /usr/bin/chromium (.ci/run installs Debian's chromium)")
+    pytest.skip("no /usr/bin/chromium: apt-get install -y chromium (the tests never download "
+                "a browser)", allow_module_level=True)
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = Server(tmp_path_factory.mktemp("web") / "data").start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def page(server: Server) -> Iterator[Page]:
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 800},
+                                      accept_downloads=True)
+        tab = context.new_page()
+        tab.on("pageerror", lambda e: errors.append(str(e)))
+        SHARED["errors"] = errors
+        try:
+            yield tab
+        finally:
+            browser.close()
+
+
+@pytest.fixture(autouse=True)
+def no_page_errors() -> Iterator[None]:
+    yield
+    errors = SHARED.get("errors", [])
+    assert not errors, f"errors on the page: {errors[:3]}"
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def cue_value(page: Page, index: int = 0) -> str:
+    text = page.get_by_test_id("cue-row").nth(index).get_by_test_id("cue-text")
+    return str(text.evaluate("e => e.value")).strip()
+
+
+def wait_until(check: Any, what: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.3)
+
+
+def test_token_once_then_upload_completes(page: Page, server: Server, corpus: Path,
+                                          tmp_path: Path) -> None:
+    page.goto(server.url + "/")
+    token = page.get_by_label("Token (MEDIA_PIPELINE_API_TOKEN)")
+    expect(token).to_be_visible(timeout=15_000)
+    token.fill("wrong")
+    token.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("not the server's")
+    token.fill(TOKEN)
+    token.press("Enter")
+    expect(token).to_be_hidden()
+    clip = tmp_path / "reading.flac"
+    shutil.copy(corpus / "librispeech" / "2412-153948-0000.flac", clip)
+    page.get_by_test_id("upload-input").set_input_files(str(clip))
+    row = page.get_by_test_id("job-row").first
+    expect(row).to_contain_text("reading.flac", timeout=60_000)
+    seen: set[str] = set()
+    deadline = time.monotonic() + 240
+    while (state := row.get_attribute("data-state") or "") != "completed":
+        seen.add(state)
+        assert state not in ("failed", "cancelled") and time.monotonic() < deadline, state
+        time.sleep(0.1)
+    assert seen & {"pending", "preprocessing", "transcribing", "refining", "exporting"}, seen
+    SHARED["job_id"] = row.get_attribute("data-job-id")
+    # The library row (language, model) is read again when the job completes.
+    expect(row.locator("td[data-label=Language]")).to_have_text("en")
+    shot(page, "library")
+
+
+def test_edit_undo_redo_and_download(page: Page, server: Server) -> None:
+    job_id = SHARED["job_id"]
+    page.get_by_test_id("job-row").first.get_by_test_id("open-editor").click()
+    expect(page.get_by_test_id("cue-row").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("player")).to_have_attribute("src", f"/api/jobs/{job_id}/media")
+    expect(page.get_by_test_id("waveform").locator("div").first).to_be_attached()
+    original = cue_value(page)
+    text = page.get_by_test_id("cue-row").first.get_by_test_id("cue-text")
+    text.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(EDIT)
+    page.keyboard.press("Enter")
+    wait_until(lambda: EDIT in server.request("GET", f"/api/jobs/{job_id}/subtitles/srt").text,
+               "the edit never reached the SRT", 90)
+    expect(page.get_by_test_id("redo")).to_be_disabled()
+    page.get_by_test_id("undo").click()
+    wait_until(lambda: cue_value(page) == original, "undo did not bring the text back")
+    expect(page.get_by_test_id("redo")).to_be_enabled()
+    page.locator("body").press("Control+Shift+Z")  # the keyboard redo, outside a text field
+    wait_until(lambda: cue_value(page) == EDIT, "Ctrl+Shift+Z did not redo the edit")
+    wait_until(lambda: EDIT in server.request("GET", f"/api/jobs/{job_id}/subtitles/srt").text,
+               "the redone edit is not in the SRT", 90)
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_test_id("download-srt").click()
+    body = Path(download.value.path()).read_text(encoding="utf-8")
+    assert EDIT in body and re.search(r"\d\d:\d\d:\d\d,\d\d\d --> ", body), body
+    shot(page, "editor")
+
+
+def test_search_lands_on_the_cue(page: Page, server: Server) -> None:
+    segments = server.request("GET", f"/api/jobs/{SHARED['job_id']}/segments").json()
+    last = segments[-1]
+    word = max(re.findall(r"[A-Za-z']+", last["text"]), key=len)
+    page.goto(server.url + "/#/")
+    page.get_by_test_id("search-input").fill(word)
+    page.keyboard.press("Enter")
+    hit = page.get_by_test_id("search-hit").first
+    expect(hit).to_contain_text(word, timeout=30_000)
+    shot(page, "search")
+    hit.click()
+    cue = page.locator(f'[data-testid="cue-row"][data-cue-id="{last["id"]}"]')
+    expect(cue).to_have_class(re.compile(r"\bcurrent\b"), timeout=30_000)
+    assert f"t={last['start_ms']}" in page.url
+    at_s = page.get_by_test_id("player").evaluate("e => e.currentTime")
+    assert abs(at_s * 1000 - last["start_ms"]) < 300, at_s
+
+
+def test_narration_plays_with_the_word_highlighted(page: Page, server: Server) -> None:
+    page.goto(server.url + "/#/narrate")
+    page.get_by_label("Text").fill("The page reads this aloud. Each word lights up in turn.")
+    expect(page.locator("#voice")).to_be_attached()
+    page.get_by_test_id("narrate").click()
+    audio = page.get_by_test_id("narration-audio")
+    expect(audio).to_be_attached(timeout=120_000)
+    expect(page.get_by_test_id("narration-progress")).to_contain_text("completed: 1 of 1")
+    audio.evaluate("e => new Promise(r => { e.addEventListener('seeked', r, {once: true});"
+                   " e.currentTime = 1.0; })")
+    expect(page.locator(".word-current")).to_have_count(1)
+    mp3 = page.get_by_test_id("download-mp3").get_attribute("href") or ""
+    assert server.request("GET", mp3).content[:3] in (b"ID3", b"\xff\xfb", b"\xff\xf3")
+    shot(page, "narration")
+
+
+def test_phone_width(page: Page, server: Server) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(server.url + "/#/")
+    expect(page.get_by_test_id("job-row").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "library-phone")
+    page.get_by_test_id("job-row").first.get_by_test_id("open-editor").click()
+    expect(page.get_by_test_id("cue-row").first).to_be_visible(timeout=30_000)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "editor-phone")
