@@ -60,9 +60,15 @@ def same_process(pid: int, seen_at: float) -> bool:
 
 
 def worker_identity(instance: dg.DagsterInstance, run_id: str) -> WorkerIdentity | None:
-    """The pid the run's worker recorded (latest engine event with one) and when."""
-    records = instance.get_records_for_run(
-        run_id, of_type=dg.DagsterEventType.ENGINE_EVENT, ascending=False, limit=20).records
+    """The pid the run's worker recorded (latest engine event with one) and when.
+
+    Under the Celery executor the run's own engine events (a step submitted, a step taken by
+    a worker) soon bury the one with the pid: then the first events are looked at too.
+    """
+    records = [*instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ENGINE_EVENT, ascending=False, limit=20).records,
+        *instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ENGINE_EVENT, ascending=True, limit=20).records]
     for record in records:
         entry = record.event_log_entry
         data = getattr(entry.dagster_event, "event_specific_data", None)
