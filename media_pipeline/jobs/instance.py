@@ -6,6 +6,7 @@ the file over by hand, and it is never rewritten again.
 """
 
 import fcntl
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -105,6 +106,9 @@ def open_instance(home: Path, runtime: RuntimeSettings | None = None) -> dg.Dags
     runtime = runtime or runtime_settings_from_env()
     if runtime.dagster_postgres_url:
         check_postgres_url(runtime.dagster_postgres_url)
+        # dagster.yaml names the variable; the URL may have come from the data root's env
+        # file (a cluster's), which Dagster does not read.
+        os.environ.setdefault(POSTGRES_URL_ENV, runtime.dagster_postgres_url)
     ensure_instance_home(home, runtime)
     # Two processes creating the SQLite storage at once both stamp its schema version, and
     # every later open then fails ("more than one head"): opens take turns.
