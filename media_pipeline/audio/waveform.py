@@ -30,6 +30,10 @@ _CUE = (240, 180, 60)
 _CUE_ALT = (200, 120, 40)
 _TICK = (80, 84, 96)
 _LABEL = (150, 156, 170)
+#: One colour per speaker (cue bars and the waveform under their cues), in order of first
+#: appearance; used only when a file has more than one speaker.
+_SPEAKERS = ((120, 190, 255), (255, 200, 90), (240, 120, 160), (130, 220, 130),
+             (190, 150, 255), (255, 150, 90), (90, 220, 220), (220, 220, 220))
 # The font shipped for burned-in subtitles: labels look the same on every machine.
 _FONT = Path(__file__).resolve().parents[1] / "fonts" / "DejaVuSans.ttf"
 
@@ -88,8 +92,12 @@ def compute_peaks(samples: np.ndarray, sample_rate: int,
 
 def render_png(peaks: WaveformPeaks, path: Path, regions_ms: Sequence[tuple[int, int]] = (),
                cues_ms: Sequence[tuple[int, int]] = (), width: int = 1200,
-               height: int = 180) -> Path:
-    """Draw the waveform with speech regions (top band) and cue spans (bottom bars)."""
+               height: int = 180, cue_speakers: Sequence[int] = ()) -> Path:
+    """Draw the waveform with speech regions (top band) and cue spans (bottom bars).
+
+    ``cue_speakers``: each cue's speaker index (-1: none); given for a file with several
+    speakers, each speaker's cue bars and the waveform under them take its own colour.
+    """
     from PIL import Image
 
     band = max(6, height // 12)
@@ -104,9 +112,14 @@ def render_png(peaks: WaveformPeaks, path: Path, regions_ms: Sequence[tuple[int,
         img[0:band, col(start) : max(col(end), col(start) + 1)] = _REGION
     for start, _ in regions_ms[1:]:  # adjacent regions stay distinguishable
         img[0:band, min(col(start), width - 1)] = _BACKGROUND
+    wave = np.tile(np.array(_WAVE, dtype=np.uint8), (width, 1))
     for i, (start, end) in enumerate(cues_ms):
-        img[height - band : height, col(start) : max(col(end), col(start) + 1)] = (
+        who = cue_speakers[i] if i < len(cue_speakers) else -1
+        colour = _SPEAKERS[who % len(_SPEAKERS)] if who >= 0 else (
             _CUE if i % 2 == 0 else _CUE_ALT)
+        img[height - band : height, col(start) : max(col(end), col(start) + 1)] = colour
+        if who >= 0:
+            wave[col(start) : max(col(end), col(start) + 1)] = colour
     step_ms = _tick_step(total_ms)
     for t in range(step_ms, total_ms, step_ms):
         img[band : height - band, min(col(t), width - 1)] = _TICK
@@ -123,7 +136,7 @@ def render_png(peaks: WaveformPeaks, path: Path, regions_ms: Sequence[tuple[int,
             hi = peaks.maxs[a:b].max() / scale
             y0 = round(mid - hi * half)
             y1 = round(mid - lo * half)
-            img[max(top, y0) : min(bottom, y1) + 1, x] = _WAVE
+            img[max(top, y0) : min(bottom, y1) + 1, x] = wave[x]
     picture = Image.fromarray(img)
     _label_ticks(picture, step_ms, total_ms, col, height - band - 3)
     with atomic_path(path) as tmp:

@@ -12,6 +12,7 @@ from media_pipeline.audio.waveform import compute_peaks, render_png
 from media_pipeline.stages.cues_file import StepResult, read_cues
 from media_pipeline.subtitles.confidence import confidence_report
 from media_pipeline.subtitles.render_preview import PreviewOptions, render_preview
+from media_pipeline.subtitles.voices import speakers_in
 
 
 def confidence_step(cues_file: Path, threshold: float, out_dir: Path) -> StepResult:
@@ -33,10 +34,15 @@ def waveform_step(wav: Path, regions_file: Path, cues_file: Path, out_dir: Path)
     write_json_atomic(out_dir / "waveform.json", peaks.to_json())
     regions = [(int(s), int(e)) for s, e in
                json.loads(regions_file.read_text(encoding="utf-8"))["regions"]]
-    cues = [(c.start_ms, c.end_ms) for c in read_cues(cues_file)]
-    render_png(peaks, out_dir / "waveform.png", regions, cues)
+    cue_list = read_cues(cues_file)
+    cues = [(c.start_ms, c.end_ms) for c in cue_list]
+    speakers = speakers_in(cue_list)  # more than one: each speaker's turns in a colour
+    who = [speakers.index(c.speaker) if c.speaker else -1 for c in cue_list] \
+        if len(speakers) > 1 else []
+    render_png(peaks, out_dir / "waveform.png", regions, cues, cue_speakers=who)
     info = {"samples_per_pixel": peaks.samples_per_pixel, "length": peaks.length,
-            "sample_rate": rate, "regions": len(regions), "cues": len(cues)}
+            "sample_rate": rate, "regions": len(regions), "cues": len(cues),
+            "speakers": len(speakers)}
     return {"peaks": "waveform.json", "png": "waveform.png"}, info
 
 

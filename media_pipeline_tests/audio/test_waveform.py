@@ -73,3 +73,15 @@ def test_png_of_empty_audio(tmp_path: Path) -> None:
     peaks = compute_peaks(np.zeros(0, dtype=np.float32), 16000)
     assert peaks.length == 0 and peaks.to_json()["data"] == []
     assert render_png(peaks, tmp_path / "e.png").exists()
+
+
+def test_png_colours_each_speakers_turns(tmp_path: Path) -> None:
+    rate = 16000
+    t = np.arange(rate * 10) / rate
+    peaks = compute_peaks((0.8 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), rate)
+    path = render_png(peaks, tmp_path / "w.png", cues_ms=[(0, 4000), (5000, 9000)],
+                      width=400, height=120, cue_speakers=[0, 1])
+    img = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    first, second = img[-2, 80], img[-2, 280]
+    assert np.abs(first - second).sum() > 100  # two speakers, two colours
+    assert np.abs(img[60, 80] - first).sum() < 40 and np.abs(img[60, 280] - second).sum() < 40
