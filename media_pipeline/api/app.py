@@ -108,20 +108,18 @@ def create_app(runtime: RuntimeSettings | None = None, settings: PipelineSetting
         upload_bytes=runtime.max_upload_mb << 20, body_bytes=runtime.max_json_body_kb << 10,
         max_pending=runtime.max_pending_media_jobs, pending=service.waiting_count,
         retry_after_s=RETRY_AFTER_S))
-    app.include_router(jobs.router)
-    app.include_router(events.router)
-    app.include_router(health.router)
-    app.include_router(search.router)
-    app.include_router(narrations.router)
-    app.include_router(asr_compat_router)
-    app.include_router(openai_compat_router)
-    app.include_router(hooks.router)
-    app.include_router(speakers_router)
-    for router in (session.router, library_view.router, artifacts.router, job_edits.router,
-                   voices.router):
+    _add_routes(app)
+    return app
+
+
+def _add_routes(app: FastAPI) -> None:
+    """Every router of the API, then the browser page, ``/static`` and the docs."""
+    for router in (jobs.router, events.router, health.router, search.router,
+                   narrations.router, asr_compat_router, openai_compat_router, hooks.router,
+                   speakers_router, session.router, library_view.router, artifacts.router,
+                   job_edits.router, voices.router):
         app.include_router(router)
     install_page(app)
-    return app
 
 
 def _narration_jobs(state: AppState) -> NarrationJobs | None:
