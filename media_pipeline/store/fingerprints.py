@@ -51,7 +51,7 @@ ASSETS: dict[str, AssetFacts] = {
     "speech_regions": AssetFacts("5", ("speech_audio",), VAD, PRE),
     "spoken_language": AssetFacts("2", ("speech_audio", "speech_regions"), LANGUAGE,
                                   TRANSCRIBING, ("model_identity",)),
-    "transcript": AssetFacts("4", ("speech_audio", "speech_regions", "spoken_language"),
+    "transcript": AssetFacts("5", ("speech_audio", "speech_regions", "spoken_language"),
                              ("model", "language", "beam_size", "compute_type"), TRANSCRIBING,
                              ("model_identity",)),
     "speakers": AssetFacts("1", ("speech_audio", "speech_regions"),
