@@ -218,7 +218,7 @@ def test_split_undo_redo_merge_round_trip(web: Web) -> None:
     assert undone.json() == before and int(undone.headers["x-redo-depth"]) == 1
     redone = web.client.post(f"{url}/redo")
     assert redone.json() == after and int(redone.headers["x-undo-depth"]) == depth
-    merged = web.client.post(f"{url}/segments/1/merge")
+    merged = web.client.post(f"{url}/segments/1/merge", json={})  # as the page sends it
     assert merged.status_code == 200 and len(merged.json()) == len(before)
     assert merged.json()[0]["end_ms"] == first["end_ms"]
     for bad in ({"at_char": 0}, {"at_char": 5000}, {"at_char": 3, "at_ms": 0}):
