@@ -25,7 +25,7 @@ from media_pipeline.jobs.instance import open_instance
 from media_pipeline.library.db import Library, LibraryRow
 from media_pipeline.partitions import MEDIA_PARTITIONS_NAME, SUBTITLES_JOB, range_tags
 from media_pipeline.resources.storage import StorageResource
-from media_pipeline.resources.whisper import WhisperResource
+from media_pipeline.resources.whisper import WhisperResource, candidate_models
 from media_pipeline.settings import PipelineSettings, RuntimeSettings
 from media_pipeline.stages.music import media_settings, settings_for_lyrics
 from media_pipeline.stages.sidecars import already_subtitled, sidecar_language, sidecars_current
@@ -216,7 +216,8 @@ def _warm_up(storage: StorageResource, settings: PipelineSettings) -> None:
     with contextlib.suppress(Exception):
         import pyloudnorm  # noqa: F401  (scipy.signal takes about a second to import)
 
-        storage.whisper.recognizer(settings, storage.data.models_dir)
+        for model in candidate_models(settings):  # the detector and the transcribers
+            storage.whisper.recognizer(settings, storage.data.models_dir, model)
 
 
 def _up_to_date(row: LibraryRow | None, fingerprint: str) -> bool:

@@ -6,12 +6,20 @@ Batching independent windows is what makes this faster than sequential decoding,
 window starting fresh keeps one hallucination from seeding the next.
 """
 
+import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from media_pipeline.asr.loops import (
+    DecodedSegment,
+    DecodedWord,
+    looks_looped,
+    redecode_window,
+    shifted,
+)
 from media_pipeline.audio.vad import CutMap, SpeechRegion, cut_speech
 from media_pipeline.subtitles.model import Word
 
@@ -51,6 +59,8 @@ class Transcript:
     speech_ms: int
     segments: tuple[TranscriptSegment, ...] = field(default=())
     dropped_segments: int = 0
+    redecoded_windows: int = 0
+    """Windows whose batched text looped and were decoded again alone (asr/loops.py)."""
 
     @property
     def words(self) -> list[Word]:
@@ -76,51 +86,81 @@ def transcribe_regions(
     language = "en" if options.english_only else (options.language or None)
     if speech.size < sample_rate // 4:  # under 250 ms: nothing a model can read
         return Transcript(language or "", 0.0, cut_map.total_ms)
-    from faster_whisper import BatchedInferencePipeline
-
     speech_ms = speech.size * 1000 // sample_rate
     # Whisper rejects a clip that ends past the audio; clamp against any rounding upstream.
     windows = [(a, min(b, speech_ms)) for a, b in speech_windows(speech, sample_rate, cut_map)
                if a < speech_ms]
-    segments_iter, info = BatchedInferencePipeline(model).transcribe(
-        speech,
-        language=language,
-        task="transcribe" if options.english_only else options.task,
-        beam_size=options.beam_size,
-        word_timestamps=True,
-        clip_timestamps=[{"start": a / 1000, "end": b / 1000} for a, b in windows],
-        batch_size=options.batch_size,
-    )
+    decoder = _WindowDecoder(model, speech, language, options)
     kept: list[TranscriptSegment] = []
     dropped = 0
-    for seg in segments_iter:
-        if should_stop is not None and should_stop():
-            raise TranscriptionCancelled()
-        if on_progress is not None:
-            on_progress(float(seg.end))
-        words = tuple(_remap_word(w, cut_map) for w in (seg.words or []) if w.word.strip())
-        if _looks_hallucinated(seg, words):
-            dropped += 1
-            continue
-        if not words:
-            continue
-        kept.append(
-            TranscriptSegment(
-                start_ms=cut_map.to_source_ms(round(seg.start * 1000)),
-                end_ms=cut_map.to_source_ms(round(seg.end * 1000), is_end=True),
-                text=seg.text.strip(),
-                words=words,
-                avg_logprob=float(seg.avg_logprob),
-                no_speech_prob=float(seg.no_speech_prob),
-            )
-        )
-    return Transcript(
-        language=str(info.language),
-        language_probability=float(info.language_probability),
-        speech_ms=cut_map.total_ms,
-        segments=tuple(kept),
-        dropped_segments=dropped,
-    )
+    # One batch of windows at a time: features and decoder state stay bounded on long files.
+    for first in range(0, len(windows), max(1, options.batch_size)):
+        for seg in decoder.decode(windows[first:first + max(1, options.batch_size)]):
+            if should_stop is not None and should_stop():
+                raise TranscriptionCancelled()
+            if on_progress is not None:
+                on_progress(float(seg.end))
+            words = tuple(_remap_word(w, cut_map) for w in seg.words if w.word.strip())
+            if _looks_hallucinated(seg, words):
+                dropped += 1
+                continue
+            if words:
+                kept.append(TranscriptSegment(
+                    start_ms=cut_map.to_source_ms(round(seg.start * 1000)),
+                    end_ms=cut_map.to_source_ms(round(seg.end * 1000), is_end=True),
+                    text=seg.text.strip(), words=words, avg_logprob=seg.avg_logprob,
+                    no_speech_prob=seg.no_speech_prob))
+    return Transcript(language=decoder.language or language or "",
+                      language_probability=decoder.language_probability,
+                      speech_ms=cut_map.total_ms, segments=tuple(kept),
+                      dropped_segments=dropped + decoder.looped_dropped,
+                      redecoded_windows=decoder.redecoded)
+
+
+class _WindowDecoder:
+    """Batched decoding of windows (ms on the cut timeline); a window whose text loops is
+    decoded again alone with temperature fallback (asr/loops.py)."""
+
+    def __init__(self, model: Any, speech: np.ndarray, language: str | None,
+                 options: AsrOptions) -> None:
+        from faster_whisper import BatchedInferencePipeline
+
+        self.speech, self.options = speech, options
+        self.pipeline = BatchedInferencePipeline(model)
+        self.task = "transcribe" if options.english_only else options.task
+        self.forced = language
+        self.language: str | None = None
+        self.language_probability = 0.0
+        self.redecoded = 0
+        self.looped_dropped = 0
+
+    def decode(self, windows: list[tuple[int, int]]) -> list[DecodedSegment]:
+        """The segments of ``windows``, in order."""
+        segments, info = self.pipeline.transcribe(
+            self.speech, language=self.forced, task=self.task,
+            beam_size=self.options.beam_size, word_timestamps=True,
+            clip_timestamps=[{"start": a / 1000, "end": b / 1000} for a, b in windows],
+            batch_size=self.options.batch_size)
+        per_window: list[list[DecodedSegment]] = [[] for _ in windows]
+        starts = [a for a, _ in windows]
+        for seg in shifted(segments, 0.0):
+            index = max(0, bisect.bisect_right(starts, round(seg.start * 1000) + 1) - 1)
+            per_window[index].append(seg)
+        if self.language is None:
+            self.language, self.language_probability = info.language, info.language_probability
+        out: list[DecodedSegment] = []
+        for (a, b), segs in zip(windows, per_window, strict=True):
+            if looks_looped(" ".join(s.text for s in segs)):
+                segs = self._again(a, b, len(segs))
+            out.extend(segs)
+        return out
+
+    def _again(self, start_ms: int, end_ms: int, count: int) -> list[DecodedSegment]:
+        self.redecoded += 1
+        segs = redecode_window(self.pipeline, self.speech, start_ms, end_ms,
+                               self.forced or self.language, self.task, self.options.beam_size)
+        self.looped_dropped += 0 if segs else count
+        return segs
 
 
 WINDOW_MS = 30_000
@@ -158,7 +198,7 @@ def _quietest_ms(speech: np.ndarray, sample_rate: int, lo_ms: int, hi_ms: int) -
     return lo_ms + quietest * 50
 
 
-def _remap_word(word: Any, cut_map: CutMap) -> Word:
+def _remap_word(word: DecodedWord, cut_map: CutMap) -> Word:
     cut_start, cut_end = round(word.start * 1000), round(word.end * 1000)
     if cut_map.pieces:
         lo, hi = cut_map.main_piece(cut_start, cut_end)
@@ -168,7 +208,7 @@ def _remap_word(word: Any, cut_map: CutMap) -> Word:
     return Word(word.word.strip(), start, max(end, start), float(word.probability))
 
 
-def _looks_hallucinated(seg: Any, words: tuple[Word, ...]) -> bool:
+def _looks_hallucinated(seg: DecodedSegment, words: tuple[Word, ...]) -> bool:
     if seg.no_speech_prob > NO_SPEECH_THRESHOLD and seg.avg_logprob < LOGPROB_THRESHOLD:
         return True
     if words:

@@ -5,8 +5,10 @@ the words of a given transcript spread over the speech regions, in milliseconds 
 a model, for asset and sensor tests that do not measure recognition.
 """
 
+import contextlib
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
@@ -21,6 +23,8 @@ from media_pipeline.asr.language import (
 )
 from media_pipeline.asr.models import (
     ENGLISH_ONLY_SUFFIX,
+    batch_size_for,
+    device_error,
     is_english_only,
     load_whisper,
     model_identity,
@@ -75,14 +79,18 @@ class WhisperResource(dg.ConfigurableResource):  # type: ignore[misc]
     def recognizer(self, settings: PipelineSettings, models_dir: Path,
                    model: str | None = None) -> Recognizer:
         """Transcription with ``model`` (loaded on first use, once a process)."""
-        loaded = load_whisper(str(self.model_dir(settings, models_dir, model)), settings.device,
-                              settings.compute_type, settings.cpu_threads)
+        model_dir = str(self.model_dir(settings, models_dir, model))
+        loaded = load_whisper(model_dir, settings.device, settings.compute_type,
+                              settings.cpu_threads)
+        batch = batch_size_for(model_dir, settings.device, settings.beam_size)
 
         def recognize(samples: np.ndarray, rate: int, regions: list[SpeechRegion],
                       options: AsrOptions, on_progress: Callable[[float], None] | None = None,
                       ) -> Transcript:
-            return transcribe_regions(loaded, samples, rate, regions, options,
-                                      on_progress=on_progress)
+            with on_device(settings):
+                return transcribe_regions(loaded, samples, rate,
+                                          regions, replace(options, batch_size=batch),
+                                          on_progress=on_progress)
         return recognize
 
     def detector(self, settings: PipelineSettings, models_dir: Path) -> LanguageDetector | None:
@@ -99,8 +107,21 @@ class WhisperResource(dg.ConfigurableResource):  # type: ignore[misc]
         probabilities = whisper_language_probabilities(loaded)
 
         def detect(samples: np.ndarray, rate: int, regions: list[SpeechRegion]) -> LanguageGuess:
-            return detect_language(probabilities, samples, rate, regions)
+            with on_device(settings):
+                return detect_language(probabilities, samples, rate, regions)
         return detect
+
+
+@contextlib.contextmanager
+def on_device(settings: PipelineSettings) -> Iterator[None]:
+    """CTranslate2's GPU failures at run time (libcublas.so.12 missing loads lazily, at the
+    first encode) become a clear ConfigurationError naming the fix."""
+    try:
+        yield
+    except RuntimeError as exc:
+        if settings.device == "cpu":
+            raise
+        raise device_error(settings.device, settings.compute_type, exc) from exc
 
 
 def _named(settings: PipelineSettings, model: str | None) -> str:

@@ -45,6 +45,7 @@ def transcript_step(wav: Path, regions_file: Path, recognize: Recognizer, option
             "language_probability": round(transcript.language_probability, 3),
             "segments": len(transcript.segments), "word_count": len(transcript.words),
             "dropped_segments": transcript.dropped_segments,
+            "redecoded_windows": transcript.redecoded_windows,
             "speech_s": round(transcript.speech_ms / 1000, 3),
             "seconds": round(seconds, 3),
             "real_time_factor": round(seconds / audio_s, 4) if audio_s else 0.0,
