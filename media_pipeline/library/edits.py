@@ -307,6 +307,7 @@ class EditStore:
             con.execute("DELETE FROM segment_history WHERE media_key = ? AND base = ? "
                         "AND stack = 'redo'", [key, base])
             _set_current(con, key, base, new, current.version + 1)
+            _searchable(con, key, new)
             return _state(con, key, base, original)
         with self._lock(key, base):
             return self._run(work)
@@ -331,6 +332,7 @@ class EditStore:
                         "AND stack = ? AND pos = ?", [key, base, take, pos])
             _push(con, key, base, give, current.segments, limit=MAX_UNDO)
             _set_current(con, key, base, _load(segments), current.version + 1)
+            _searchable(con, key, _load(segments))
             return _state(con, key, base, original)
         with self._lock(key, base):
             return self._run(work)
@@ -370,3 +372,25 @@ def _set_current(con: Any, key: str, base: str, segments: list[Segment], version
         "INSERT INTO segment_edits (media_key, base, version, segments) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (media_key, base) DO UPDATE SET version = excluded.version, "
         "segments = excluded.segments, updated = now()", [key, base, version, _dump(segments)])
+
+
+def _searchable(con: Any, key: str, segments: list[Segment]) -> None:
+    """The library's cue text of a completed ``key`` as edited, at once: search finds an
+    edit before its re-export (which writes the same text, laid out) has run. Each cue keeps
+    the speaker of the cue it starts in."""
+    if not con.execute("SELECT 1 FROM media WHERE key = ? AND status = 'completed'",
+                       [key]).fetchall():
+        return
+    old = con.execute("SELECT start_ms, speaker FROM cues WHERE key = ? ORDER BY idx",
+                      [key]).fetchall()
+    rows = []
+    for i, seg in enumerate(segments):
+        speaker = next((who for start, who in reversed(old) if start <= seg.start_ms),
+                       old[0][1] if old else None)
+        rows.append((key, i, seg.start_ms, seg.end_ms, " ".join(seg.text.split()), speaker))
+    con.execute("DELETE FROM cues WHERE key = ?", [key])
+    if rows:
+        con.executemany("INSERT INTO cues (key, idx, start_ms, end_ms, text, speaker) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", rows)
+    con.execute("UPDATE media SET search_text = ?, cue_count = ? WHERE key = ?",
+                [" ".join(r[4] for r in rows), len(rows), key])

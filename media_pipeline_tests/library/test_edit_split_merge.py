@@ -13,6 +13,7 @@ from media_pipeline.library.edits import (
     merge_segments,
     split_segment,
 )
+from media_pipeline.library.search import search_library
 from media_pipeline.subtitles.model import Cue, Word
 
 ORIGINAL = [Segment(1, 0, 1000, "hello there"), Segment(2, 1200, 2000, "general\nkenobi"),
@@ -72,3 +73,21 @@ def test_cues_after_a_split_keep_their_words() -> None:
     out = edited_cues(base, segments, lambda text: (text,))
     assert [c.lines for c in out] == [("hello",), ("there",), ("general", "kenobi")]
     assert out[2].words == words and out[0].words == ()
+
+
+def test_search_finds_an_edit_before_its_re_export(tmp_path: Path) -> None:
+    library = Library(tmp_path / "library.duckdb")
+    library.save_entry("k", duration_s=3.0, language="en", model="tiny.en", fingerprint="f",
+                       outputs={}, cues=[(s.start_ms, s.end_ms, " ".join(s.text.split()))
+                                         for s in ORIGINAL], word_count=5)
+    store = EditStore(library)
+    store.change("k", "b", ORIGINAL, lambda s: split_segment(s, 2, 8, at_ms=1600))
+    store.edit("k", "b", ORIGINAL, 3, text="obi wan")
+    assert library.cues("k") == [(0, 1000, "hello there"), (1200, 1600, "general"),
+                                 (1600, 2000, "obi wan"), (2500, 3000, "end")]
+    [hit] = search_library(library, "obi WAN")
+    assert (hit.start_ms, hit.text) == (1600, "obi wan")
+    store.undo("k", "b", ORIGINAL)
+    store.undo("k", "b", ORIGINAL)
+    assert search_library(library, "obi wan") == []
+    assert library.cues("k")[1] == (1200, 2000, "general kenobi")
