@@ -17,6 +17,9 @@ from media_pipeline.stages.refining import profile_for
 from media_pipeline.subtitles.rules import check_cues
 from media_pipeline.text.linebreak import break_lines
 
+#: A video container's type when the file holds only sound.
+AUDIO_IN_VIDEO = {"mp4": "audio/mp4", "quicktime": "audio/mp4", "x-matroska": "audio/x-matroska",
+                  "webm": "audio/webm", "ogg": "audio/ogg", "mpeg": "audio/mpeg"}
 #: The rule names of ``subtitles/rules.py`` as the page names them (duration and gaps split
 #: by which limit the cue misses; an overlap is a gap below the minimum).
 RULE_NAMES = {"line_length": "max_chars_per_line", "line_count": "max_lines",
@@ -52,15 +55,15 @@ def media(service: JobService, job: Job) -> tuple[Path, str, dict[str, Any]]:
 
 
 def media_type(path: Path, has_video: bool) -> str:
-    """The Content-Type of a media file: by its name, ``video/…`` when it has a picture."""
+    """The Content-Type of a media file: by its name; a video container without a picture
+    is served as audio (``<audio>`` plays it), an audio name keeps its type."""
     guessed = mimetypes.guess_type(path.name)[0] or ""
     kind, _, sub = guessed.partition("/")
-    if has_video:
-        return guessed if kind == "video" else f"video/{sub or 'mp4'}"
-    if kind == "audio":
+    if kind == "audio" or (kind == "video" and has_video):
         return guessed
-    return {"mp4": "audio/mp4", "webm": "audio/webm", "ogg": "audio/ogg"}.get(
-        sub, f"audio/{path.suffix.lstrip('.').lower() or 'mpeg'}")
+    if has_video:
+        return f"video/{path.suffix.lstrip('.').lower() or 'mp4'}"
+    return AUDIO_IN_VIDEO.get(sub, f"audio/{sub or path.suffix.lstrip('.').lower() or 'mpeg'}")
 
 
 def media_info(service: JobService, job: Job) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from media_pipeline.api.app import create_app
 from media_pipeline.batch import Batch, process_files
 from media_pipeline.definitions import build_definitions
+from media_pipeline.jobs.views import media_type
 from media_pipeline.partitions import MEDIA_PARTITIONS_NAME, SUBTITLES_JOB
 from media_pipeline.resources.storage import StorageResource
 from media_pipeline.settings import PipelineSettings, RuntimeSettings
@@ -269,3 +270,13 @@ def test_a_library_file_without_an_api_job_opens_by_its_key(web: Web,
     assert "Edited in the browser." in web.client.get(f"/api/jobs/{key}/subtitles/srt").text
     assert web.ok("GET", f"/api/jobs/{key}")["state"] == "completed"
     assert len(web.ok("POST", f"/api/jobs/{key}/undo")) >= 1
+
+
+@pytest.mark.parametrize(("name", "has_video", "expected"), [
+    ("a.flac", False, "audio/flac"), ("a.mp3", True, "audio/mpeg"),  # cover art: still audio
+    ("a.mkv", False, "audio/x-matroska"), ("a.mkv", True, "video/x-matroska"),
+    ("a.mp4", False, "audio/mp4"), ("a.mov", True, "video/quicktime"),
+    ("a.webm", False, "audio/webm"),
+])
+def test_media_types_a_player_can_use(name: str, has_video: bool, expected: str) -> None:
+    assert media_type(Path(name), has_video) == expected
