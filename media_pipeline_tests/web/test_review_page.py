@@ -37,7 +37,9 @@ from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = Server(tmp_path_factory.mktemp("web") / "data").start()
+    # A short preview keeps its render cheap (the clip is 12 s; the default is 30 s).
+    srv = Server(tmp_path_factory.mktemp("web") / "data",
+                 env={"MEDIA_PIPELINE_PREVIEW_SECONDS": "3"}).start()
     try:
         yield srv
     finally:
@@ -84,6 +86,12 @@ def wait_until(check: Any, what: str, timeout_s: float = 60) -> None:
         time.sleep(0.3)
 
 
+def segments(server: Server) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = server.request(
+        "GET", f"/api/jobs/{SHARED['job_id']}/segments").json()
+    return found
+
+
 def test_token_once_then_upload_completes(page: Page, server: Server, corpus: Path,
                                           tmp_path: Path) -> None:
     page.goto(server.url + "/")
@@ -126,25 +134,57 @@ def test_edit_undo_redo_and_download(page: Page, server: Server) -> None:
     page.keyboard.type(EDIT)
     page.keyboard.press("Enter")
     wait_until(lambda: EDIT in server.request("GET", f"/api/jobs/{job_id}/subtitles/srt").text,
-               "the edit never reached the SRT", 90)
-    expect(page.get_by_test_id("redo")).to_be_disabled()
-    page.get_by_test_id("undo").click()
-    wait_until(lambda: cue_value(page) == original, "undo did not bring the text back")
-    expect(page.get_by_test_id("redo")).to_be_enabled()
-    page.locator("body").press("Control+Shift+Z")  # the keyboard redo, outside a text field
-    wait_until(lambda: cue_value(page) == EDIT, "Ctrl+Shift+Z did not redo the edit")
-    wait_until(lambda: EDIT in server.request("GET", f"/api/jobs/{job_id}/subtitles/srt").text,
-               "the redone edit is not in the SRT", 90)
+               "the edit never reached the SRT", 120)
     with page.expect_download(timeout=60_000) as download:
         page.get_by_test_id("download-srt").click()
     body = Path(download.value.path()).read_text(encoding="utf-8")
     assert EDIT in body and re.search(r"\d\d:\d\d:\d\d,\d\d\d --> ", body), body
+    expect(page.get_by_test_id("redo")).to_be_disabled()
+    page.get_by_test_id("undo").click()
+    wait_until(lambda: cue_value(page) == original, "undo did not bring the text back")
+    assert segments(server)[0]["text"] == original
+    expect(page.get_by_test_id("redo")).to_be_enabled()
+    page.locator("body").press("Control+Shift+Z")  # the keyboard redo, outside a text field
+    wait_until(lambda: cue_value(page) == EDIT, "Ctrl+Shift+Z did not redo the edit")
+    assert segments(server)[0]["text"] == EDIT
     shot(page, "editor")
 
 
+def test_split_merge_and_nudge(page: Page, server: Server) -> None:
+    before = segments(server)
+    rows = page.get_by_test_id("cue-row")
+    text = rows.nth(1).get_by_test_id("cue-text")
+    words = before[1]["text"].split(" ")
+    at = len(words[0]) + 1  # the caret after the first word
+    text.click()
+    text.evaluate(f"e => e.setSelectionRange({at}, {at})")
+    page.keyboard.press("Control+Enter")  # split at the caret
+    expect(rows).to_have_count(len(before) + 1, timeout=30_000)
+    after = [s["text"] for s in segments(server)]
+    assert after[1] == words[0], after
+    rows.nth(1).get_by_role("button", name="Merge cue 2 with the next").click()
+    expect(rows).to_have_count(len(before), timeout=30_000)
+    assert segments(server)[1]["text"].split() == before[1]["text"].split()
+    rows.nth(0).locator(".cue-time").click()  # selects the first cue, out of any text field
+    page.keyboard.press("]")
+    wait_until(lambda: segments(server)[0]["start_ms"] == before[0]["start_ms"] + 100,
+               "] did not move the first cue's start by 100 ms", 30)
+    start_ms = before[0]["start_ms"] + 100  # the row shows it as m:ss.mmm
+    expect(rows.nth(0).locator(".cue-time")).to_contain_text(
+        f"{start_ms // 60_000}:{start_ms // 1000 % 60:02d}.{start_ms % 1000:03d} →")
+
+
+def test_preview_renders_and_plays(page: Page) -> None:
+    page.get_by_role("button", name="Render preview").click()
+    video = page.locator("video.preview-video")
+    expect(video).to_be_attached(timeout=180_000)
+    duration_s = video.evaluate("e => new Promise(r => e.readyState >= 1 ? r(e.duration)"
+                                " : e.addEventListener('loadedmetadata', () => r(e.duration)))")
+    assert 0.5 < duration_s < 10, duration_s
+
+
 def test_search_lands_on_the_cue(page: Page, server: Server) -> None:
-    segments = server.request("GET", f"/api/jobs/{SHARED['job_id']}/segments").json()
-    last = segments[-1]
+    last = segments(server)[-1]
     word = max(re.findall(r"[A-Za-z']+", last["text"]), key=len)
     page.goto(server.url + "/#/")
     page.get_by_test_id("search-input").fill(word)

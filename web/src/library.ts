@@ -130,10 +130,19 @@ export function libraryPage(root: HTMLElement): () => void {
       .sort(), "Any language");
     const shown = all.filter((r) => (!status.value || r.state === status.value)
       && (!language.value || r.language === language.value));
+    // Keep the keyboard's place: the rows are rebuilt on every event.
+    const active = document.activeElement;
+    const focusedRow = tbody.contains(active)
+      ? active?.closest("[data-job-id]")?.getAttribute("data-job-id") : null;
+    const focusedTag = active?.tagName.toLowerCase() ?? "";
     setChildren(tbody, shown.length ? shown.map(rowElement)
       : h("tr", {}, h("td", { colspan: 7, class: "muted" },
         all.length ? "No file matches the filters." : "No media yet: add some above.")));
     setChildren(uploadsBox, jobs.uploads.length ? uploadList() : null);
+    if (focusedRow) {
+      [...tbody.querySelectorAll<HTMLElement>(`tr[data-job-id] ${focusedTag}`)]
+        .find((e) => e.closest("tr")?.dataset.jobId === focusedRow)?.focus();
+    }
   };
   status.addEventListener("change", render);
   language.addEventListener("change", render);
