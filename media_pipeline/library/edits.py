@@ -231,7 +231,10 @@ def edited_cues(base: list[Cue], segments: list[Segment],
                        else Cue(seg.start_ms, seg.end_ms, cue.lines, speaker=cue.speaker))
             continue
         lines = tuple(seg.text.split("\n")) if "\n" in seg.text else break_lines(seg.text)
-        out.append(Cue(seg.start_ms, seg.end_ms, lines, speaker=cue.speaker if cue else ""))
+        # The speaker of the cue it starts in (a split's second half, a merge's first cue).
+        within = [c for c in base if c.start_ms <= seg.start_ms] or ([cue] if cue else [])
+        out.append(Cue(seg.start_ms, seg.end_ms, lines,
+                       speaker=within[-1].speaker if within else ""))
     return out
 
 

@@ -11,6 +11,7 @@ from media_pipeline.library.edits import (
     Segment,
     edited_cues,
     merge_segments,
+    segments_from_cues,
     split_segment,
 )
 from media_pipeline.library.search import search_library
@@ -91,3 +92,11 @@ def test_search_finds_an_edit_before_its_re_export(tmp_path: Path) -> None:
     store.undo("k", "b", ORIGINAL)
     assert search_library(library, "obi wan") == []
     assert library.cues("k")[1] == (1200, 2000, "general kenobi")
+
+
+def test_a_split_cue_keeps_its_speaker_on_both_halves() -> None:
+    base = [Cue(0, 1000, ("hello there",), speaker="A"), Cue(1200, 2000, ("general",),
+                                                             speaker="B")]
+    segments = split_segment(segments_from_cues(base), 1, 5)
+    out = edited_cues(base, segments, lambda text: (text,))
+    assert [c.speaker for c in out] == ["A", "A", "B"]
