@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from media_pipeline_tests.api.conftest import TOKEN, Server
+from media_pipeline_tests.conftest import make_tone_file
 
 pytestmark = pytest.mark.slow
 CHROMIUM = Path("/usr/bin/chromium")
@@ -32,7 +33,7 @@ if not CHROMIUM.exists():
     pytest.skip("no /usr/bin/chromium: apt-get install -y chromium (the tests never download "
                 "a browser)", allow_module_level=True)
 
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, Route, expect, sync_playwright  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +106,19 @@ def test_token_once_then_upload_completes(page: Page, server: Server, corpus: Pa
     expect(token).to_be_hidden()
     clip = tmp_path / "reading.flac"
     shutil.copy(corpus / "librispeech" / "2412-153948-0000.flac", clip)
+    busy = {"left": 1}
+
+    def back_pressure(route: Route) -> None:  # the first POST is told to come back in 2 s
+        if route.request.method == "POST" and busy["left"]:
+            busy["left"] -= 1
+            route.fulfill(status=429, headers={"Retry-After": "2"},
+                          json={"detail": "too many jobs wait"})
+        else:
+            route.fallback()
+
+    page.route("**/api/jobs", back_pressure)
     page.get_by_test_id("upload-input").set_input_files(str(clip))
+    expect(page.get_by_text("busy, retrying in")).to_be_visible()
     row = page.get_by_test_id("job-row").first
     expect(row).to_contain_text("reading.flac", timeout=60_000)
     seen: set[str] = set()
@@ -115,6 +128,7 @@ def test_token_once_then_upload_completes(page: Page, server: Server, corpus: Pa
         assert state not in ("failed", "cancelled") and time.monotonic() < deadline, state
         time.sleep(0.1)
     assert seen & {"pending", "preprocessing", "transcribing", "refining", "exporting"}, seen
+    page.unroute("**/api/jobs")
     SHARED["job_id"] = row.get_attribute("data-job-id")
     # The library row (language, model) is read again when the job completes.
     expect(row.locator("td[data-label=Language]")).to_have_text("en")
@@ -174,6 +188,22 @@ def test_split_merge_and_nudge(page: Page, server: Server) -> None:
         f"{start_ms // 60_000}:{start_ms // 1000 % 60:02d}.{start_ms % 1000:03d} →")
 
 
+def test_drag_a_cue_edge_on_the_waveform(page: Page, server: Server) -> None:
+    last = segments(server)[-1]
+    handle = page.get_by_test_id("waveform").locator(
+        f'[part~="cue-{last["id"]}"] [part~="region-handle-right"]')
+    box = handle.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x - 40, y, steps=8)
+    page.mouse.up()
+    wait_until(lambda: segments(server)[-1]["end_ms"] < last["end_ms"] - 200,
+               "dragging the cue's end did not retime it", 30)
+    assert segments(server)[-1]["start_ms"] == last["start_ms"]
+
+
 def test_preview_renders_and_plays(page: Page) -> None:
     page.get_by_role("button", name="Render preview").click()
     video = page.locator("video.preview-video")
@@ -192,12 +222,23 @@ def test_search_lands_on_the_cue(page: Page, server: Server) -> None:
     hit = page.get_by_test_id("search-hit").first
     expect(hit).to_contain_text(word, timeout=30_000)
     shot(page, "search")
+    # Marks as the confidence report and the profile checks give them (this clip has none).
+    low = {"threshold": 0.5, "mean_word_probability": 0.9, "word_count": 20, "low_cues": [],
+           "low_words": [{"text": word, "start_ms": last["start_ms"] + 10,
+                          "end_ms": last["start_ms"] + 300, "p": 0.31}]}
+    page.route("**/confidence", lambda route: route.fulfill(json=low))
+    page.route("**/checks", lambda route: route.fulfill(json=[
+        {"segment_id": last["id"], "rule": "cps", "detail": "21.0 characters per second"}]))
     hit.click()
     cue = page.locator(f'[data-testid="cue-row"][data-cue-id="{last["id"]}"]')
     expect(cue).to_have_class(re.compile(r"\bcurrent\b"), timeout=30_000)
     assert f"t={last['start_ms']}" in page.url
     at_s = page.get_by_test_id("player").evaluate("e => e.currentTime")
     assert abs(at_s * 1000 - last["start_ms"]) < 300, at_s
+    expect(cue.locator(".low-words mark")).to_have_text(f"{word} 31%")
+    expect(cue.locator(".flag")).to_contain_text("cps")
+    page.unroute("**/confidence")
+    page.unroute("**/checks")
 
 
 def test_narration_plays_with_the_word_highlighted(page: Page, server: Server) -> None:
@@ -226,3 +267,14 @@ def test_phone_width(page: Page, server: Server) -> None:
     expect(page.get_by_test_id("cue-row").first).to_be_visible(timeout=30_000)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shot(page, "editor-phone")
+
+
+def test_cancel_from_the_page(page: Page, server: Server, tmp_path: Path) -> None:
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(server.url + "/#/")
+    tone = make_tone_file(tmp_path / "tone.wav", 20.0)
+    page.get_by_test_id("upload-input").set_input_files(str(tone))
+    row = page.get_by_test_id("job-row").first
+    expect(row).to_contain_text("tone.wav", timeout=60_000)
+    row.get_by_role("button", name="Cancel tone.wav").click()
+    expect(row).to_have_attribute("data-state", "cancelled", timeout=120_000)

@@ -31,7 +31,11 @@ function textField(s: Segment, index: number, actions: CueActions): HTMLTextArea
   for (const type of ["keyup", "click", "select", "input"]) area.addEventListener(type, remember);
   area.addEventListener("input", () => { area.rows = rowsFor(area.value); });
   area.addEventListener("focus", () => actions.select(s.id));
-  area.addEventListener("blur", () => actions.commit(s.id, area.value));
+  // A row rebuilt after a split, merge or undo may still send its old field's blur: only a
+  // field that is on the page commits.
+  area.addEventListener("blur", () => {
+    if (area.isConnected) actions.commit(s.id, area.value);
+  });
   area.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
       e.preventDefault();
