@@ -2,13 +2,14 @@
 
 Inside each speech region, windows of ``window_s`` seconds every ``hop_s`` seconds are
 embedded (one block of at most ``block_s`` seconds of audio in memory at a time, so a
-1-hour file costs what a block costs, plus 1 KB per window). The windows are clustered by
-cosine distance (scikit-learn's agglomerative clustering, average linkage): with
-``speakers=auto`` the number of voices is where merging would join clusters further apart
-than ``threshold``, so one voice stays one cluster; a number fixes it. Tiny clusters are
-folded into their nearest voice, labels are smoothed over time, and turns shorter than
-``min_turn_s`` join a neighbour. Speakers are named "Speaker 1", "Speaker 2", ... in order of
-first appearance.
+1-hour file costs what a block costs, plus 1 KB per window). Windows are over-clustered by
+cosine distance (scikit-learn's agglomerative clustering, average linkage), then clusters
+are merged by how alike their centroids are: a centroid of many windows is a steadier voice
+print than one window, so with ``speakers=auto`` the number of voices is where no two
+large clusters are ``merge_similarity`` alike (one voice stays one); a number fixes it.
+Quiet windows do not vote, labels are smoothed over time, and turns shorter than
+``min_turn_s`` join a neighbour. Speakers are named "Speaker 1", "Speaker 2", ... in order
+of first appearance.
 """
 
 import wave
@@ -48,11 +49,18 @@ class DiarizeOptions:
     threshold: float = 0.30
     """First pass: windows further apart than this cosine distance (average linkage) start
     in separate clusters; deliberately low, so that one voice may still be split here."""
-    merge_similarity: float = 0.65
-    """Second pass: clusters whose centroids' cosine similarity reaches this are one voice
-    (tuned on the corpus: every single-speaker file stays one, the multi-speaker ones split)."""
-    min_cluster_share: float = 0.04
-    """Auto: a cluster with fewer windows than this share (and 3) is folded into the nearest."""
+    merge_similarity: float = 0.76
+    """Second pass: two large clusters whose centroids' cosine similarity reaches this are
+    one voice (tuned on the corpus: no single-speaker file split, the mixes' voices apart)."""
+    min_cluster_windows: int = 6
+    """Clusters with fewer windows (about 3 s of speech) are small: noisier centroids."""
+    small_merge_similarity: float = 0.625
+    """A small cluster this alike its nearest cluster joins it; less alike, it is a voice of
+    its own (a speaker who says one sentence)."""
+    min_voice_windows: int = 3
+    """A cluster of fewer windows (under 2 s of speech) always joins its nearest one."""
+    weak_db: float = 6.0
+    """Windows this far below the file's median window level do not vote in clustering."""
     min_turn_s: float = 0.8
     max_cluster_windows: int = 2000
     """Longer files cluster an even sample of this many windows (bounded memory)."""
@@ -108,12 +116,14 @@ def frame_spans(n_frames: int, window: int, hop: int, min_frames: int) -> list[t
 
 def embed_windows(read: Callable[[float, float], np.ndarray], encoder: Encoder,
                   regions_ms: Sequence[tuple[int, int]], options: DiarizeOptions,
-                  sample_rate: int = 16_000) -> tuple[list[Window], np.ndarray]:
-    """Windows over the speech and their embeddings, one block of audio at a time."""
+                  sample_rate: int = 16_000) -> tuple[list[Window], np.ndarray, np.ndarray]:
+    """Windows over the speech, their embeddings and their levels (dBFS), one block of
+    audio at a time."""
     frame_s = 0.010
     window, hop = round(options.window_s / frame_s), round(options.hop_s / frame_s)
     windows: list[Window] = []
     parts: list[np.ndarray] = []
+    levels: list[float] = []
     for start_s, end_s in blocks(regions_ms, options.block_s):
         samples = read(start_s, end_s)
         if samples.size < options.min_window_s * sample_rate:
@@ -124,30 +134,52 @@ def embed_windows(read: Callable[[float, float], np.ndarray], encoder: Encoder,
             continue
         parts.append(encoder.embed_frames(mel, spans))
         windows += [(start_s + a * frame_s, min(end_s, start_s + b * frame_s)) for a, b in spans]
-    return windows, (np.concatenate(parts) if parts else np.zeros((0, 256), np.float32))
+        per_sample = sample_rate * frame_s
+        levels += [_level_db(samples[int(a * per_sample):int(b * per_sample)]) for a, b in spans]
+    embeddings = np.concatenate(parts) if parts else np.zeros((0, 256), np.float32)
+    return windows, embeddings, np.asarray(levels, dtype=np.float64)
 
 
-def cluster(embeddings: np.ndarray, options: DiarizeOptions) -> np.ndarray:
-    """A cluster index per embedding row. Past ``max_cluster_windows`` (a long file) an even
-    sample is clustered and every window joins its nearest centroid: average linkage keeps
-    an n x n distance matrix, which must not grow with the file."""
+def _level_db(samples: np.ndarray) -> float:
+    return float(10 * np.log10(np.mean(np.square(samples, dtype=np.float64)) + 1e-12))
+
+
+def cluster(embeddings: np.ndarray, options: DiarizeOptions,
+            levels_db: np.ndarray | None = None) -> np.ndarray:
+    """A cluster index per embedding row.
+
+    Only windows within ``weak_db`` of the file's median level vote (a quiet tail or a
+    breath makes an odd voice print, not a new speaker); the rest, and past
+    ``max_cluster_windows`` all but an even sample, join their nearest centroid afterwards:
+    average linkage keeps an n x n distance matrix, which must not grow with the file.
+    """
     n = len(embeddings)
-    if n <= options.max_cluster_windows:
+    voting = np.ones(n, dtype=bool)
+    if levels_db is not None and n:
+        voting = levels_db >= np.median(levels_db) - options.weak_db
+    rows = np.flatnonzero(voting)
+    stride = max(1, -(-len(rows) // options.max_cluster_windows))
+    rows = rows[::stride]
+    if len(rows) == n:
         return cluster_all(embeddings, options)
-    stride = -(-n // options.max_cluster_windows)
-    sample = embeddings[::stride]
-    labels = cluster_all(sample, options)
+    labels = cluster_all(embeddings[rows], options)
     ids = np.unique(labels)
-    centroids = np.stack([sample[labels == i].mean(axis=0) for i in ids])
-    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+    centroids = _centroids(embeddings[rows], labels, ids)
     nearest = np.concatenate([np.argmax(embeddings[i:i + 4096] @ centroids.T, axis=1)
                               for i in range(0, n, 4096)])
-    return np.asarray(ids[nearest])
+    out = np.asarray(ids[nearest])
+    out[rows] = labels
+    return out
+
+
+def _centroids(embeddings: np.ndarray, labels: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    centroids = np.stack([embeddings[labels == i].mean(axis=0) for i in ids])
+    return np.asarray(centroids / np.linalg.norm(centroids, axis=1, keepdims=True))
 
 
 def cluster_all(embeddings: np.ndarray, options: DiarizeOptions) -> np.ndarray:
-    """A cluster index per embedding row: over-clustered windows, tiny clusters folded in,
-    then voices whose centroids are alike merged (see :func:`merge_alike`)."""
+    """A cluster index per embedding row: windows over-clustered (average linkage), then
+    clusters merged by their centroids (see :func:`merge_clusters`)."""
     from sklearn.cluster import AgglomerativeClustering
 
     n = len(embeddings)
@@ -156,59 +188,58 @@ def cluster_all(embeddings: np.ndarray, options: DiarizeOptions) -> np.ndarray:
     labels = np.asarray(AgglomerativeClustering(
         n_clusters=None, distance_threshold=options.threshold, metric="cosine",
         linkage="average").fit_predict(embeddings))
-    labels = fold_small(embeddings, labels, max(3, int(options.min_cluster_share * n)))
     if options.speakers is not None:
         return _exactly(embeddings, labels, options.speakers)
-    labels = merge_alike(embeddings, labels, options.merge_similarity,
-                         max(1, options.max_speakers))
+    labels = merge_clusters(embeddings, labels, options)
     if len(np.unique(labels)) < options.min_speakers:
         return _exactly(embeddings, labels, options.min_speakers)
     return labels
 
 
 def _exactly(embeddings: np.ndarray, labels: np.ndarray, count: int) -> np.ndarray:
-    """``count`` clusters: alike ones merged down to it, or a fresh split up to it."""
+    """``count`` clusters: the most alike merged down to it, or a fresh split up to it."""
     from sklearn.cluster import AgglomerativeClustering
 
     count = min(count, len(embeddings))
     if len(np.unique(labels)) >= count:
-        return merge_alike(embeddings, labels, 2.0, count)
+        return merge_clusters(embeddings, labels, DiarizeOptions(
+            merge_similarity=2.0, small_merge_similarity=2.0, max_speakers=count))
     return np.asarray(AgglomerativeClustering(n_clusters=count, metric="cosine",
                                               linkage="average").fit_predict(embeddings))
 
 
-def merge_alike(embeddings: np.ndarray, labels: np.ndarray, min_similarity: float,
-                max_count: int) -> np.ndarray:
-    """Merge the two clusters with the most alike centroids (cosine) while that similarity is
-    at least ``min_similarity`` or there are more than ``max_count`` clusters. A centroid
-    averages many windows, so it is a steadier voice print than any one window."""
+def merge_clusters(embeddings: np.ndarray, labels: np.ndarray,
+                   options: DiarizeOptions) -> np.ndarray:
+    """Merge clusters by centroid similarity (cosine), one pair at a time: a small cluster
+    (under ``min_cluster_windows``) joins its nearest when that is ``small_merge_similarity``
+    alike (under ``min_voice_windows``, always), two large ones when ``merge_similarity``
+    alike, any pair while there are more than ``max_speakers``. A large cluster's centroid
+    averages many windows, a steadier voice print than a small one's: the stricter bar."""
     labels = labels.copy()
-    while True:
-        ids = np.unique(labels)
-        if len(ids) < 2:
-            return labels
-        centroids = np.stack([embeddings[labels == i].mean(axis=0) for i in ids])
-        centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
-        similarity = centroids @ centroids.T
+    while len(ids := np.unique(labels)) > 1:
+        counts = np.array([np.sum(labels == i) for i in ids])
+        similarity = (c := _centroids(embeddings, labels, ids)) @ c.T
         np.fill_diagonal(similarity, -2.0)
-        i, j = np.unravel_index(int(np.argmax(similarity)), similarity.shape)
-        if similarity[i, j] < min_similarity and len(ids) <= max_count:
+        pair = _pair_to_merge(similarity, counts, options)
+        if pair is None:
             return labels
-        labels[labels == ids[j]] = ids[i]
+        labels[labels == ids[pair[1]]] = ids[pair[0]]
+    return labels
 
 
-def fold_small(embeddings: np.ndarray, labels: np.ndarray, min_size: int) -> np.ndarray:
-    """Windows of clusters smaller than ``min_size`` join the nearest large cluster."""
-    ids, counts = np.unique(labels, return_counts=True)
-    big = [i for i, c in zip(ids, counts, strict=True) if c >= min_size]
-    if not big:
-        return np.zeros(len(labels), dtype=int)
-    centroids = np.stack([embeddings[labels == i].mean(axis=0) for i in big])
-    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
-    out = labels.copy()
-    for row in np.flatnonzero(~np.isin(labels, big)):
-        out[row] = big[int(np.argmax(centroids @ embeddings[row]))]
-    return out
+def _pair_to_merge(similarity: np.ndarray, counts: np.ndarray,
+                   options: DiarizeOptions) -> tuple[int, int] | None:
+    for small in np.argsort(counts, kind="stable"):
+        if counts[small] >= options.min_cluster_windows:
+            break
+        nearest = int(np.argmax(similarity[small]))
+        if similarity[small, nearest] >= options.small_merge_similarity or \
+                counts[small] < options.min_voice_windows:
+            return nearest, int(small)
+    i, j = np.unravel_index(int(np.argmax(similarity)), similarity.shape)
+    if similarity[i, j] >= options.merge_similarity or len(counts) > options.max_speakers:
+        return int(i), int(j)
+    return None
 
 
 def smooth(labels: np.ndarray, width: int = 3) -> np.ndarray:
@@ -279,10 +310,10 @@ def diarize(read: Callable[[float, float], np.ndarray], encoder: Encoder,
             regions_ms: Sequence[tuple[int, int]],
             options: DiarizeOptions) -> tuple[list[SpeakerTurn], int]:
     """Speaker turns over the speech regions, and how many windows were embedded."""
-    windows, embeddings = embed_windows(read, encoder, regions_ms, options)
+    windows, embeddings, levels = embed_windows(read, encoder, regions_ms, options)
     if not windows:
         return [], 0
-    labels = smooth(cluster(embeddings, options))
+    labels = smooth(cluster(embeddings, options, levels))
     return turns_from_windows(windows, labels, options), len(windows)
 
 

@@ -61,7 +61,7 @@ def test_one_speaker_in_two_recordings_stays_one(corpus: Path) -> None:
 def test_a_long_file_clusters_a_sample_with_the_same_answer(corpus: Path) -> None:
     samples = _voice(corpus, "librispeech/2412-153948-0000.flac", "ljspeech/LJ001-0001.flac")
     regions = [(r.start_ms, r.end_ms) for r in speech_regions(samples, RATE)]
-    _windows, embeddings = embed_windows(lambda a, b: samples[int(a * RATE):int(b * RATE)],
+    _windows, embeddings, _levels = embed_windows(lambda a, b: samples[int(a * RATE):int(b * RATE)],
                                         load_encoder(), regions, DiarizeOptions())
     whole = cluster(embeddings, DiarizeOptions())
     sampled = cluster(embeddings, DiarizeOptions(max_cluster_windows=len(embeddings) // 3))
