@@ -56,6 +56,10 @@ def page(server: Server) -> Iterator[Page]:
                                       accept_downloads=True)
         tab = context.new_page()
         tab.on("pageerror", lambda e: errors.append(str(e)))
+        calls: list[str] = []
+        tab.on("request", lambda r: calls.append(f"{r.method} {r.url} {r.post_data}")
+               if r.method in ("PATCH", "POST") else None)
+        SHARED["calls"] = calls
         SHARED["errors"] = errors
         try:
             yield tab
@@ -161,11 +165,11 @@ def test_edit_undo_redo_and_download(page: Page, server: Server) -> None:
     page.locator("body").press("Control+Shift+Z")  # the keyboard redo, outside a text field
     wait_until(lambda: cue_value(page) == EDIT, "Ctrl+Shift+Z did not redo the edit")
     assert segments(server)[0]["text"] == EDIT
-    shot(page, "editor")
 
 
 def test_split_merge_and_nudge(page: Page, server: Server) -> None:
     before = segments(server)
+    mark = len(SHARED["calls"])
     rows = page.get_by_test_id("cue-row")
     text = rows.nth(1).get_by_test_id("cue-text")
     words = before[1]["text"].split(" ")
@@ -175,7 +179,7 @@ def test_split_merge_and_nudge(page: Page, server: Server) -> None:
     page.keyboard.press("Control+Enter")  # split at the caret
     expect(rows).to_have_count(len(before) + 1, timeout=30_000)
     after = [s["text"] for s in segments(server)]
-    assert after[1] == words[0], after
+    assert after[1] == words[0], (after, SHARED["calls"][mark:])
     rows.nth(1).get_by_role("button", name="Merge cue 2 with the next").click()
     expect(rows).to_have_count(len(before), timeout=30_000)
     assert segments(server)[1]["text"].split() == before[1]["text"].split()
@@ -211,6 +215,7 @@ def test_preview_renders_and_plays(page: Page) -> None:
     duration_s = video.evaluate("e => new Promise(r => e.readyState >= 1 ? r(e.duration)"
                                 " : e.addEventListener('loadedmetadata', () => r(e.duration)))")
     assert 0.5 < duration_s < 10, duration_s
+    shot(page, "editor")
 
 
 def test_search_lands_on_the_cue(page: Page, server: Server) -> None:
@@ -249,10 +254,13 @@ def test_narration_plays_with_the_word_highlighted(page: Page, server: Server) -
     audio = page.get_by_test_id("narration-audio")
     expect(audio).to_be_attached(timeout=120_000)
     expect(page.get_by_test_id("narration-progress")).to_contain_text("completed: 1 of 1")
-    audio.evaluate("e => new Promise(r => { e.addEventListener('seeked', r, {once: true});"
-                   " e.currentTime = 1.0; })")
-    expect(page.locator(".word-current")).to_have_count(1)
     mp3 = page.get_by_test_id("download-mp3").get_attribute("href") or ""
+    timings = server.request("GET", mp3.replace("/audio", "/metadata")).json()
+    word = timings["timing_data"]["words"][2]
+    at_s = (word["start_ms"] + word["end_ms"]) / 2000
+    audio.evaluate("(e, t) => new Promise(r => { e.addEventListener('seeked', r, {once: true});"
+                   " e.currentTime = t; })", at_s)
+    expect(page.locator(".word-current")).to_have_text(word["text"])
     assert server.request("GET", mp3).content[:3] in (b"ID3", b"\xff\xfb", b"\xff\xf3")
     shot(page, "narration")
 
@@ -278,3 +286,10 @@ def test_cancel_from_the_page(page: Page, server: Server, tmp_path: Path) -> Non
     expect(row).to_contain_text("tone.wav", timeout=60_000)
     row.get_by_role("button", name="Cancel tone.wav").click()
     expect(row).to_have_attribute("data-state", "cancelled", timeout=120_000)
+    row.get_by_test_id("open-editor").click()  # a job that did not complete: its state
+    expect(page.get_by_test_id("job-state")).to_have_text("cancelled")
+    page.goto(server.url + "/#/")
+    expect(page.get_by_test_id("upload-input")).to_be_attached()
+    (tmp_path / "notes.txt").write_text("not media", encoding="utf-8")
+    page.get_by_test_id("upload-input").set_input_files(str(tmp_path / "notes.txt"))
+    expect(page.locator(".upload.error")).to_contain_text("not a media file")

@@ -18,6 +18,14 @@ export interface CueExtras { checks: Map<number, Check[]>; low: LowWord[] }
 export const committed = new Map<number, string>();
 /** Where the caret was in each cue's text when it last moved (split uses it). */
 const caret = new Map<number, number>();
+/** Bumped when the list is rebuilt: a field of an older list never commits. */
+let generation = 0;
+
+/** Start a new list: fields already on the page stop committing. */
+export function newGeneration(): void {
+  generation += 1;
+  committed.clear();
+}
 
 function rowsFor(text: string): number {
   return Math.max(1, text.split("\n").length);
@@ -31,10 +39,11 @@ function textField(s: Segment, index: number, actions: CueActions): HTMLTextArea
   for (const type of ["keyup", "click", "select", "input"]) area.addEventListener(type, remember);
   area.addEventListener("input", () => { area.rows = rowsFor(area.value); });
   area.addEventListener("focus", () => actions.select(s.id));
-  // A row rebuilt after a split, merge or undo may still send its old field's blur: only a
-  // field that is on the page commits.
+  // Chrome sends a removed field's blur while the rebuilt list (after a split, merge or
+  // undo) is put in: only a field of the current list commits.
+  const mine = generation;
   area.addEventListener("blur", () => {
-    if (area.isConnected) actions.commit(s.id, area.value);
+    if (mine === generation && area.isConnected) actions.commit(s.id, area.value);
   });
   area.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {

@@ -2,7 +2,7 @@
 // the cue list. Every change goes through the segment API, so undo/redo is the server's.
 
 import { ApiError, jobUrl, request, Segment, segmentsOf, SegmentList } from "./api";
-import { committed, cueRow, CueActions, CueExtras } from "./cues";
+import { committed, cueRow, CueActions, CueExtras, newGeneration } from "./cues";
 import { announce, h, setChildren } from "./dom";
 import { WaveformView } from "./waveform";
 
@@ -145,7 +145,7 @@ class Editor {
     const active = document.activeElement;
     const focusedId = active instanceof HTMLTextAreaElement
       ? Number(active.closest("[data-cue-id]")?.getAttribute("data-cue-id")) : null;
-    committed.clear();
+    newGeneration();
     setChildren(this.list, this.segments.map((s, i) =>
       cueRow(s, i, i === this.segments.length - 1, this.actions, this.extras)));
     this.wave?.setCues(this.segments);

@@ -31,7 +31,10 @@ function follow(audio: HTMLAudioElement, box: HTMLElement, words: TimedWord[]): 
   let frame = 0;
   const update = (): void => {
     const t = audio.currentTime * 1000;
-    const at = words.findIndex((w) => w.start_ms <= t && t < w.end_ms);
+    // The word being said, or the one just said while in the pause after it (no flicker).
+    let at = -1;
+    while (at + 1 < words.length && words[at + 1].start_ms <= t) at += 1;
+    if (at >= 0 && at === words.length - 1 && t >= words[at].end_ms) at = -1;
     if (at !== last) {
       box.querySelector(".word-current")?.classList.remove("word-current");
       if (at >= 0) box.querySelector(`[data-word="${at}"]`)?.classList.add("word-current");
