@@ -108,7 +108,7 @@ def open_instance(home: Path, runtime: RuntimeSettings | None = None) -> dg.Dags
         check_postgres_url(runtime.dagster_postgres_url)
         # dagster.yaml names the variable; the URL may have come from the data root's env
         # file (a cluster's), which Dagster does not read.
-        os.environ.setdefault(POSTGRES_URL_ENV, runtime.dagster_postgres_url)
+        os.environ[POSTGRES_URL_ENV] = runtime.dagster_postgres_url
     ensure_instance_home(home, runtime)
     # Two processes creating the SQLite storage at once both stamp its schema version, and
     # every later open then fails ("more than one head"): opens take turns.
