@@ -22,7 +22,8 @@ export interface Confidence { threshold: number; low_words: LowWord[];
 export interface Check { segment_id: number; rule: string; detail: string }
 export interface CleanupChange { id: string; kind: string; before: string; after: string;
   start_ms: number; detail: string; state: string }
-export interface Voice { provider: string; voice: string; default?: boolean }
+export interface Voice { provider: string; voice: string; default?: boolean;
+  min_speed?: number; max_speed?: number }
 export interface Narration { id: string; status: string; completed_chunks: number;
   total_chunks: number; progress: number; error: string | null;
   outputs?: Record<string, string> }

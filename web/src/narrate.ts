@@ -9,10 +9,13 @@ const POLL_MS = 1500;
 const narrationUrl = (id: string, tail = ""): string =>
   `/api/narrations/${encodeURIComponent(id)}${tail}`;
 
-async function voiceField(): Promise<HTMLElement> {
+async function voiceField(speed: HTMLInputElement): Promise<HTMLElement> {
   try {
     const voices = await getJson<Voice[]>("/api/voices");
     if (!voices.length) throw new Error("no voices");
+    const chosen = voices.find((v) => v.default) ?? voices[0];
+    if (chosen.min_speed) speed.min = String(chosen.min_speed);
+    if (chosen.max_speed) speed.max = String(chosen.max_speed);
     return h("select", { id: "voice", name: "voice" }, ...voices.map((v) =>
       h("option", { value: v.voice, selected: v.default === true },
         `${v.voice} (${v.provider})`)));
@@ -134,7 +137,7 @@ export function narratePage(root: HTMLElement): () => void {
         h("label", { for: "speed" }, "Speed"), speed,
         h("button", { type: "submit", "data-testid": "narrate" }, "Narrate")),
       h("div", { class: "row" }, progress, progressText)), out);
-  void voiceField().then((field) => setChildren(voiceSlot, field));
+  void voiceField(speed).then((field) => setChildren(voiceSlot, field));
   return () => {
     stopped = true;
     window.clearTimeout(timer);
