@@ -99,7 +99,8 @@ def one_run(workers: int, clips: list[Path], batch_size: int, timeout_s: float
         seconds = time.monotonic() - started
         stats = read_worker_stats(data_dir)
         runtime = runtime_settings_from_env(data_dir)
-        waits = queue_waits(open_instance(DataRoot.of(runtime).dagster_home, runtime))
+        with open_instance(DataRoot.of(runtime).dagster_home, runtime) as instance:
+            waits = queue_waits(instance)
     finally:
         cluster.down(data_dir)
     return {"workers": workers, "files": len(clips), "completed": done,
@@ -194,11 +195,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.update(SETTINGS)
     clips = make_clips(Path(tempfile.mkdtemp(prefix="scale-clips-")), args.files)
-    runs = [one_run(int(n), clips, args.batch_size, args.timeout)
-            for n in args.workers.split(",") if n]
-    for r in runs:
-        print(json.dumps({k: r[k] for k in ("workers", "completed", "seconds", "model_loads")}),
-              file=sys.stderr)
+    runs = []
+    for n in (int(n) for n in args.workers.split(",") if n):
+        runs.append(one_run(n, clips, args.batch_size, args.timeout))
+        print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
     partitions = [partitions_cost(int(n), clips[0]) for n in args.partitions.split(",") if n]
     data = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                         "load_avg_at_end": os.getloadavg()},
