@@ -49,6 +49,8 @@ class Case:
     turns: list[Turn]
     texts: dict[str, str]
     turns_note: str = "human"
+    ordered_text: str | None = None
+    """All the reference's words in time order, where the reference has it (for plain WER)."""
 
 
 def _pieces(samples: np.ndarray) -> list[np.ndarray]:
@@ -107,7 +109,7 @@ def _michael() -> Case:
     for _, _, speaker, text in rows:
         texts[speaker] = f"{texts.get(speaker, '')} {text}".strip()
     return Case("mfa/michaelandsickmichael.wav", CORPUS / "mfa/michaelandsickmichael.wav",
-                turns, texts)
+                turns, texts, ordered_text=" ".join(row[3] for row in rows))
 
 
 def _stereo(out_dir: Path) -> Case:
@@ -135,7 +137,8 @@ def _picovoice() -> Case:
         texts[speaker.strip()] = f"{texts.get(speaker.strip(), '')} {word}".strip()
     return Case("picovoice_leopard/diarization_test.wav",
                 CORPUS / "picovoice_leopard/diarization_test.wav", [], texts,
-                "reference words (in order, no times) placed at the recognised words' times")
+                "reference words (in order, no times) placed at the recognised words' times",
+                " ".join(word for word, _ in rows))
 
 
 def timed_reference(case: Case, recognised: list[tuple[str, float, float]]) -> list[Turn]:

@@ -8,8 +8,9 @@ and writes ``benchmarks/results/speakers.json``:
   without (md-eval's definition, ``text/diarization_eval.py``), cpWER against plain WER;
 * single-speaker corpus files the clustering splits (target 0), with the same decoding,
   loudness and voice detection as the pipeline;
-* the wall time the speakers asset adds: the LibriSpeech set processed with
-  ``speakers=off`` and ``auto`` in one warm process, alternately, best of ``--repeats``;
+* the wall time the speakers asset adds: the throughput set (8 LibriSpeech clips and the two
+  long readings) processed with ``speakers=off`` and ``auto`` in one warm process,
+  alternately, best of ``--repeats``;
 * peak memory of the speakers step on a 1-hour file against a 5-minute one (subprocesses).
 
 Usage: ``python -m benchmarks.speakers [--quick] [--out PATH]`` (``--quick``: no memory run,
@@ -81,7 +82,8 @@ def score_case(case: Case, data_dir: Path) -> dict[str, Any]:
             "false_alarm_s": round(collared.false_alarm_s, 2),
             "confusion_s": round(collared.confusion_s, 2),
             "speaker_attributed_wer": round(speaker_attributed_wer(case.texts, said), 4),
-            "wer": round(wer(" ".join(case.texts.values()), " ".join(said.values())), 4),
+            "wer": None if case.ordered_text is None else
+            round(wer(case.ordered_text, " ".join(w.text for w in words)), 4),
             "seconds": round(time.perf_counter() - started, 2)}
 
 
@@ -111,12 +113,17 @@ def wrong_splits(files: list[Path]) -> dict[str, Any]:
 
 
 def added_cost(data_dir: Path, repeats: int) -> dict[str, Any]:
-    """Wall time of the LibriSpeech set with speakers off and auto (warm models)."""
+    """Wall time of the throughput set (the 8 LibriSpeech clips and ``long/``, as
+    ``benchmarks.throughput``) with speakers off and auto, models warm; and the speakers
+    step's own seconds (from its artifacts), steadier than a difference of two wall times
+    on a shared machine."""
     clips = sorted(p for p in (CORPUS / "librispeech").iterdir() if p.suffix in (".flac",
                                                                                 ".wav"))
+    clips += sorted((CORPUS / "long").glob("*.ogg"))
     runtime = runtime_settings_from_env(data_dir / "warm")
     process_paths(clips[:1], runtime, PipelineSettings())  # loads both models once
     best: dict[str, float] = {}
+    step_s: list[float] = []
     for i in range(repeats):
         for mode in ("off", "auto"):
             runtime = runtime_settings_from_env(data_dir / f"{mode}{i}")
@@ -124,10 +131,24 @@ def added_cost(data_dir: Path, repeats: int) -> dict[str, Any]:
             results = process_paths(clips, runtime, PipelineSettings(speakers=mode))
             assert all(r.status == "completed" for r in results), results
             best[mode] = min(best.get(mode, 1e9), time.perf_counter() - started)
+            if mode == "auto":
+                step_s.append(sum(json.loads(m.read_text())["info"].get("seconds", 0.0)
+                                  for m in (data_dir / f"auto{i}").glob(
+                                      "artifacts/*/speakers-*/manifest.json")))
     audio_s = sum(len(decode_mono(c)) / 16_000 for c in clips)
     return {"clips": len(clips), "audio_s": round(audio_s, 1), "repeats": repeats,
             "off_s": round(best["off"], 2), "auto_s": round(best["auto"], 2),
-            "added_share": round(best["auto"] / best["off"] - 1, 4)}
+            "added_share": round(best["auto"] / best["off"] - 1, 4),
+            "speakers_step_s": round(min(step_s), 2),
+            "speakers_step_share": round(min(step_s) / best["off"], 4)}
+
+
+def _hwm_mb() -> float:
+    """This process's peak resident memory (VmHWM: reset by exec, unlike ru_maxrss)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
 
 
 def _long_file(out_dir: Path, seconds: float) -> tuple[Path, Path]:
@@ -152,18 +173,17 @@ def _long_file(out_dir: Path, seconds: float) -> tuple[Path, Path]:
 
 def memory_child(wav: Path, regions: Path) -> None:
     """In a fresh process: the speakers step on ``wav``; prints its peak RSS (MB)."""
-    import resource
-
     from media_pipeline.stages.speakers import speakers_step
 
     load_encoder()
-    loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    loaded = _hwm_mb()
     started = time.perf_counter()
     _, info = speakers_step(wav, regions, PipelineSettings(), wav.parent)
-    print(json.dumps({"peak_rss_mb": round(resource.getrusage(
-        resource.RUSAGE_SELF).ru_maxrss / 1024, 1), "rss_after_model_load_mb": round(loaded, 1),
-        "seconds": round(time.perf_counter() - started, 1), "windows": info["windows"],
-        "speakers": info["speaker_count"]}))
+    peak = _hwm_mb()
+    print(json.dumps({"peak_rss_mb": peak, "rss_after_model_load_mb": loaded,
+                      "step_peak_mb": round(peak - loaded, 1),
+                      "seconds": round(time.perf_counter() - started, 1),
+                      "windows": info["windows"], "speakers": info["speaker_count"]}))
 
 
 def memory(out_dir: Path) -> dict[str, Any]:
@@ -183,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=RESULTS / "speakers.json")
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--memory-child", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
