@@ -89,10 +89,10 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
         if count:
             print("run 'media-pipeline process FILE' or 'reprocess --stale' to apply")
         return 0
-    return _apply(args, runtime, key)
+    return rerun_media(args, runtime, key)
 
 
-def _apply(args: argparse.Namespace, runtime: RuntimeSettings, key: str) -> int:
+def rerun_media(args: argparse.Namespace, runtime: RuntimeSettings, key: str) -> int:
     """Re-run the media so the change reaches its subtitle files."""
     data = DataRoot.of(runtime)
     seen = [Path(p) for _, p in data.library().names(key)]
