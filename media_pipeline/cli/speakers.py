@@ -9,7 +9,7 @@ import argparse
 import json
 from typing import Any
 
-from media_pipeline.cli.cleanup import _apply, media_key_for
+from media_pipeline.cli.cleanup import media_key_for, rerun_media
 from media_pipeline.cli.options import add_data_dir_option, add_setting_options, runtime_from_args
 from media_pipeline.errors import MediaPipelineError
 from media_pipeline.library.cleanup_review import latest_cues_dir
@@ -60,4 +60,4 @@ def cmd_speakers(args: argparse.Namespace) -> int:
         print(", ".join(f"{a} → {b}" for a, b in names.items()) or "no names")
     else:
         print(f"{store.clear(key)} name(s) of {key} forgotten")
-    return 0 if args.no_apply else _apply(args, runtime, key)
+    return 0 if args.no_apply else rerun_media(args, runtime, key)
