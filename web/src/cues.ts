@@ -65,7 +65,8 @@ function textField(s: Segment, index: number, actions: CueActions): HTMLTextArea
   return area;
 }
 
-function flags(s: Segment, extras: CueExtras): HTMLElement | null {
+/** The profile's flags of one cue (null when it breaks no rule). */
+export function flags(s: Segment, extras: CueExtras): HTMLElement | null {
   const found = extras.checks.get(s.id) ?? [];
   if (!found.length) return null;
   return h("ul", { class: "flags", "aria-label": "Profile checks" }, ...found.map((c) =>

@@ -1,8 +1,8 @@
 // Editor page (#/job/<id>?t=<ms>): the media with the current VTT over it, the waveform, and
 // the cue list. Every change goes through the segment API, so undo/redo is the server's.
 
-import { ApiError, jobUrl, request, Segment, segmentsOf, SegmentList } from "./api";
-import { committed, cueRow, CueActions, CueExtras, newGeneration } from "./cues";
+import { ApiError, Check, getJson, jobUrl, request, Segment, segmentsOf, SegmentList } from "./api";
+import { committed, cueRow, CueActions, CueExtras, flags, newGeneration } from "./cues";
 import { announce, h, setChildren } from "./dom";
 import { WaveformView } from "./waveform";
 
@@ -45,7 +45,11 @@ class Editor {
     this.cleanups.push(f);
   }
 
+  /** Set when the page moved on: answers that arrive later must not draw over it. */
+  destroyed = false;
+
   destroy(): void {
+    this.destroyed = true;
     this.cleanups.forEach((f) => f());
     this.wave?.destroy();
     this.player?.pause();
@@ -95,6 +99,7 @@ class Editor {
       this.wave?.setCues(this.segments);
     }
     this.refreshTrack();
+    void this.refreshChecks();
   }
 
   mutate(tail: string, body: unknown): void {
@@ -123,6 +128,7 @@ class Editor {
     this.setDepths(list);
     this.renderCues();
     this.refreshTrack();
+    void this.refreshChecks();
   }
 
   retime(id: number, startMs: number, endMs: number): void {
@@ -153,6 +159,29 @@ class Editor {
     if (focusedId !== null) {
       this.list.querySelector<HTMLTextAreaElement>(
         `[data-cue-id="${focusedId}"] textarea`)?.focus();
+    }
+  }
+
+  /** Read the profile's checks again (an edit changes them) and redraw the flags in place,
+   *  leaving any field being typed in alone. */
+  async refreshChecks(): Promise<void> {
+    let checks: Check[];
+    try {
+      checks = await getJson<Check[]>(jobUrl(this.id, "/checks"));
+    } catch {
+      return;
+    }
+    this.extras.checks = new Map();
+    for (const c of checks) {
+      this.extras.checks.set(c.segment_id, [...(this.extras.checks.get(c.segment_id) ?? []), c]);
+    }
+    for (const s of this.segments) {
+      const row = this.list.querySelector(`[data-cue-id="${s.id}"]`);
+      if (!row) continue;
+      row.querySelector(".flags")?.remove();
+      const found = flags(s, this.extras);
+      row.classList.toggle("flagged", found !== null);
+      if (found) row.querySelector("textarea")?.after(found);
     }
   }
 

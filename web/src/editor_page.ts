@@ -67,6 +67,7 @@ async function load(ed: Editor, job: Job): Promise<void> {
     optional<Check[]>(jobUrl(id, "/checks")),
   ]);
   const list = await segmentsOf(segResponse);
+  if (ed.destroyed) return;
   ed.segments = list.segments;
   ed.setDepths(list);
   ed.extras.low = confidence?.low_words ?? [];
@@ -126,10 +127,12 @@ export function editorPage(root: HTMLElement, id: string, startMs: number | null
     try {
       job = await getJson<Job>(jobUrl(id));
     } catch (err) {
+      if (ed.destroyed) return;
       setChildren(root, h("p", { class: "error" }, `Cannot open ${id}: ${(err as Error).message}`),
         h("p", {}, h("a", { href: "#/" }, "← Library")));
       return;
     }
+    if (ed.destroyed) return;
     seen = job.state;
     jobs.put(job);
     if (job.state !== "completed") {
