@@ -70,9 +70,17 @@ def frame_decisions(
     ]
 
 
+CHUNK_SAMPLES = 16_000 * 60
+"""Long arrays are converted a minute at a time (an hour at once held ~1 GB of copies)."""
+
+
 def to_pcm16(samples: np.ndarray) -> bytes:
     """Float samples in [-1, 1] to little-endian 16-bit PCM bytes."""
-    return bytes((np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes())
+    pcm = np.empty(samples.shape[0], dtype="<i2")
+    for start in range(0, samples.shape[0], CHUNK_SAMPLES):
+        chunk = samples[start:start + CHUNK_SAMPLES]
+        pcm[start:start + chunk.shape[0]] = np.clip(chunk, -1.0, 1.0) * 32767.0
+    return pcm.tobytes()
 
 
 def speech_regions(
@@ -101,8 +109,12 @@ def frames_above_noise_floor(
     n = samples.shape[0] // step
     if n == 0:
         return []
-    frames = samples[: n * step].reshape(n, step).astype(np.float64)
-    energy_db = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
+    frames = samples[: n * step].reshape(n, step)
+    per_chunk = max(1, CHUNK_SAMPLES // step)
+    energy = np.concatenate([
+        np.mean(np.square(frames[i:i + per_chunk], dtype=np.float64), axis=1)
+        for i in range(0, n, per_chunk)])
+    energy_db = 10 * np.log10(energy + 1e-12)
     # Digital silence (padding, fades) is not the recording's noise floor; counting it
     # would make the gate depend on how much padding a file happens to have.
     live = energy_db[energy_db > DIGITAL_SILENCE_DB]
