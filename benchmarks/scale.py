@@ -103,6 +103,7 @@ def one_run(workers: int, clips: list[Path], batch_size: int, timeout_s: float
             waits = queue_waits(instance)
     finally:
         cluster.down(data_dir)
+        os.environ.pop(POSTGRES_URL_ENV, None)  # open_instance exported this cluster's URL
     return {"workers": workers, "files": len(clips), "completed": done,
             "seconds": round(seconds, 1), "files_per_min": round(60 * done / seconds, 2),
             "model_loads": sum(s["whisper_loads"] for s in stats),
@@ -172,9 +173,11 @@ def partitions_cost(count: int, clip: Path) -> dict[str, Any]:
                                                      {"params": params}))
         page_s, page = timed(lambda: graphql(procs.ui_url, PAGE_QUERY,
                                              {"key": {"path": ["source_media"]}}))
+        instance.dispose()
     finally:
         procs.stop()
         cluster.down(data_dir)
+        os.environ.pop(POSTGRES_URL_ENV, None)
     node = page["assetNodeOrError"]
     shown = len(node["partitionKeysByDimension"][0]["partitionKeys"])
     return {"count": count, "register_s": register_s, "sensor_tick_s": tick_s,
@@ -199,7 +202,10 @@ def main(argv: list[str] | None = None) -> int:
     for n in (int(n) for n in args.workers.split(",") if n):
         runs.append(one_run(n, clips, args.batch_size, args.timeout))
         print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
-    partitions = [partitions_cost(int(n), clips[0]) for n in args.partitions.split(",") if n]
+    partitions = []
+    for n in (int(n) for n in args.partitions.split(",") if n):
+        partitions.append(partitions_cost(n, clips[0]))
+        print(json.dumps(partitions[-1]), file=sys.stderr, flush=True)
     data = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                         "load_avg_at_end": os.getloadavg()},
             "batch_size": args.batch_size, "runs": runs, "partitions": partitions}
