@@ -17,6 +17,7 @@ class Editor {
   selected: number | null = null;
   current: number | null = null;
   durationMs = 0;
+  language: string | null = null;
   player: HTMLMediaElement | null = null;
   wave: WaveformView | null = null;
   private queue: Promise<void> = Promise.resolve();
@@ -191,6 +192,7 @@ class Editor {
     player.querySelectorAll("track").forEach((t) => t.remove());
     this.trackVersion += 1;
     const track = h("track", { kind: "subtitles", default: true, label: "Subtitles",
+      srclang: this.language,
       src: jobUrl(this.id, `/subtitles/vtt?v=${this.trackVersion}-${Date.now()}`) });
     player.append(track);
     track.addEventListener("load", () => { track.track.mode = "showing"; });

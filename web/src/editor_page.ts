@@ -52,7 +52,7 @@ function jobHead(job: Job, info: MediaInfo | null): HTMLElement {
 function playerFor(id: string, info: MediaInfo | null): HTMLMediaElement {
   const video = info?.has_video ?? true;  // a <video> plays audio too, when we do not know
   const el = h(video ? "video" : "audio", { "data-testid": "player", controls: true,
-    preload: "auto", src: jobUrl(id, "/media"), "aria-label": "Media player",
+    preload: "metadata", src: jobUrl(id, "/media"), "aria-label": "Media player",
     class: video ? "player video" : "player audio" });
   return el;
 }
@@ -77,6 +77,7 @@ async function load(ed: Editor, job: Job): Promise<void> {
   }
   const player = playerFor(id, info);
   ed.player = player;
+  ed.language = info?.language ?? null;
   const durationS = info?.duration_s ?? (job.progress?.duration_s ?? 0);
   ed.durationMs = Math.round(durationS * 1000);
   const waveBox = h("div", { class: "waveform", "data-testid": "waveform",
