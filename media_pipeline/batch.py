@@ -29,6 +29,7 @@ from media_pipeline.resources.whisper import WhisperResource, candidate_models
 from media_pipeline.settings import PipelineSettings, RuntimeSettings
 from media_pipeline.stages.music import media_settings, settings_for_lyrics
 from media_pipeline.stages.sidecars import already_subtitled, sidecar_language, sidecars_current
+from media_pipeline.store.fingerprints import ASSETS
 from media_pipeline.store.intake import list_media_files, store_file
 from media_pipeline.store.lyrics import read_lyrics_file, sidecar_lyrics, store_lyrics
 from media_pipeline.store.paths import DataRoot
@@ -255,7 +256,8 @@ def run_pending(pending: list[str], batch: Batch, settings: PipelineSettings,
     progress.add_listener(listener)
     try:
         with RunOwner(data.locks_dir) as owner:
-            runner = _Runner(job, instance, batch.library, owner.tags)
+            runner = _Runner(job, instance, batch.library, owner.tags,
+                             lambda keys: needed_assets(batch.storage, settings, keys), order)
             for key in plan.alone:
                 runner.run(key, key)
             for first, last in plan.batches:
@@ -273,12 +275,17 @@ class _Runner:
     instance: dg.DagsterInstance
     library: Library
     tags: dict[str, str]
+    needed: Callable[[list[str]], list[dg.AssetKey] | None] = lambda keys: None
+    order: list[str] = field(default_factory=list)
 
     def run(self, first: str, last: str) -> bool:
         """One run over ``first``..``last``; a lone file's failure goes to the library."""
+        keys = (self.order[self.order.index(first): self.order.index(last) + 1]
+                if first in self.order and last in self.order else [first, last])
         result = self.job.execute_in_process(
             instance=self.instance, tags={**range_tags(first, last), **self.tags},
-            run_config=QUIET_RUN_CONFIG, raise_on_error=False)
+            run_config=QUIET_RUN_CONFIG, raise_on_error=False,
+            asset_selection=self.needed(keys))
         if result.success:
             return True
         if first == last:
@@ -294,6 +301,40 @@ class _Runner:
             row = rows.get(key)
             if row is None or row.status != "completed":
                 self.run(key, key)
+
+
+def needed_assets(storage: StorageResource, settings: PipelineSettings,
+                  keys: list[str]) -> list[dg.AssetKey] | None:
+    """The subtitle assets a run over ``keys`` must execute; None for all of them.
+
+    The steps before ``cues`` whose artifacts every key already has are left out, so a late
+    setting (the profile, the dictionary) runs no decode, detection or recognition step at
+    all: cached steps cost nothing to compute but still a Dagster materialization event per
+    file each. From ``cues`` on, every step runs (edits and library rows are decided there).
+    """
+    before_cues = upstream_closure("cues")
+    fingerprints = [storage.fingerprints(settings, k) for k in keys]
+    done: set[str] = set()
+    for name, facts in ASSETS.items():
+        if (name in before_cues and all(u in done for u in facts.upstream)
+                and all(storage.artifacts.manifest(k, name, fp[name]) is not None
+                        for k, fp in zip(keys, fingerprints, strict=True))):
+            done.add(name)
+    if not done:
+        return None
+    return [dg.AssetKey(name) for name in ASSETS if name not in done]
+
+
+def upstream_closure(asset: str) -> set[str]:
+    """Every asset ``asset`` reads from, directly or not."""
+    out: set[str] = set()
+    todo = list(ASSETS[asset].upstream)
+    while todo:
+        name = todo.pop()
+        if name not in out:
+            out.add(name)
+            todo.extend(ASSETS[name].upstream)
+    return out
 
 
 def _failure_message(result: dg.ExecuteInProcessResult) -> str:
