@@ -5,7 +5,7 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("name", ["throughput", "accuracy", "music", "bulk", "soak"])
+@pytest.mark.parametrize("name", ["throughput", "accuracy", "music", "bulk", "soak", "scale"])
 def test_benchmark_modules_import(name: str) -> None:
     module = importlib.import_module(f"benchmarks.{name}")
     assert callable(module.main)
