@@ -314,15 +314,18 @@ def needed_assets(storage: StorageResource, settings: PipelineSettings,
     """
     before_cues = upstream_closure("cues")
     fingerprints = [storage.fingerprints(settings, k) for k in keys]
-    done: set[str] = set()
+    sealed: set[str] = set()
     for name, facts in ASSETS.items():
-        if (name in before_cues and all(u in done for u in facts.upstream)
+        if (name in before_cues and all(u in sealed for u in facts.upstream)
                 and all(storage.artifacts.manifest(k, name, fp[name]) is not None
                         for k, fp in zip(keys, fingerprints, strict=True))):
-            done.add(name)
-    if not done:
+            sealed.add(name)
+    # The probe always runs: planning seals it before any run, so the run is what records
+    # its materialization (streams, tracks) in Dagster; it is a cached read.
+    left_out = sealed - {"source_media"}
+    if not left_out:
         return None
-    return [dg.AssetKey(name) for name in ASSETS if name not in done]
+    return [dg.AssetKey(name) for name in ASSETS if name not in left_out]
 
 
 def upstream_closure(asset: str) -> set[str]:
