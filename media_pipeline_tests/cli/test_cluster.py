@@ -119,10 +119,12 @@ def two_hosts(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Iterato
             yield c
         finally:
             cluster.down(data_dir)
+            left = cluster.processes_of(data_dir)  # cluster-down leaves no process behind
             for f in forwarders:
                 f.stop()
             for host in hosts:
                 host.remove()
+            assert not left, f"processes left running for {data_dir}: {left}"
 
 
 def _wait_completed(c: Cluster, count: int, timeout_s: float) -> dict[str, str]:
