@@ -24,7 +24,7 @@ SHORT_WITH_TEXT = (
     "jfk/jfk.flac",
 )
 """22 clips of 5-12 s with a reference transcript beside them (the WER is theirs)."""
-CUTS = (("long/fairytale-en.ogg", 10, 12.0), ("misc/apollo11.mp3", 8, 11.0))
+CUTS = (("long/fairytale-en.ogg", 9, 11.5), ("misc/apollo11.mp3", 9, 9.5))
 """(file, pieces, seconds each): cut from longer speech to make 40 clips in all."""
 
 
