@@ -172,7 +172,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="throughput-") as name:
         tmp = Path(name)
         sets = {"default": default_set(), "short40": short_clip_set(tmp / "short40")}
-        for set_name in args.sets.split(","):
+        for set_name in [s for s in args.sets.split(",") if s]:
             result["sets"][set_name] = {**run_set(sets[set_name], tmp / set_name, args.repeat),
                                         "measured": result["date"]}
             _print_set(set_name, result["sets"][set_name])
