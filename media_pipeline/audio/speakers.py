@@ -271,11 +271,16 @@ def turns_from_windows(windows: Sequence[Window], labels: np.ndarray,
             pieces[-1] = (pieces[-1][0], lo, pieces[-1][2])
         pieces.append((lo, hi, int(label)))
     merged = _merge(pieces, gap_s=1.0)
-    while len(merged) > 1:
-        short = min(range(len(merged)), key=lambda k: merged[k][1] - merged[k][0])
-        if merged[short][1] - merged[short][0] >= options.min_turn_s:
+    # Only a short turn whose label differs from its donor's can change; one already carrying
+    # it (kept apart by a pause over the merge gap) is settled, or the loop would never end.
+    # Each pass relabels one turn; the bound is a guard against cycles, not a limit reached.
+    for _ in range(4 * len(merged)):
+        short = [k for k in range(len(merged)) if merged[k][1] - merged[k][0] < options.min_turn_s
+                 and len(merged) > 1 and merged[_donor(merged, k)][2] != merged[k][2]]
+        if not short:
             break
-        merged = _merge(_absorb(merged, short), gap_s=1.0)
+        k = min(short, key=lambda j: merged[j][1] - merged[j][0])
+        merged = _merge(_absorb(merged, k), gap_s=1.0)
     return _numbered(merged)
 
 
@@ -290,13 +295,17 @@ def _merge(pieces: Sequence[tuple[float, float, int]],
     return out
 
 
-def _absorb(turns: list[tuple[float, float, int]], k: int) -> list[tuple[float, float, int]]:
-    """Turn ``k`` takes the label of its longer neighbour."""
+def _donor(turns: Sequence[tuple[float, float, int]], k: int) -> int:
+    """The longer neighbour of turn ``k`` (of two or more turns)."""
     def length(j: int) -> float:
         return turns[j][1] - turns[j][0] if 0 <= j < len(turns) else -1.0
-    donor = k - 1 if length(k - 1) >= length(k + 1) else k + 1
+    return k - 1 if length(k - 1) >= length(k + 1) else k + 1
+
+
+def _absorb(turns: list[tuple[float, float, int]], k: int) -> list[tuple[float, float, int]]:
+    """Turn ``k`` takes the label of its longer neighbour."""
     lo, hi, _ = turns[k]
-    return [*turns[:k], (lo, hi, turns[donor][2]), *turns[k + 1:]]
+    return [*turns[:k], (lo, hi, turns[_donor(turns, k)][2]), *turns[k + 1:]]
 
 
 def _numbered(turns: Sequence[tuple[float, float, int]]) -> list[SpeakerTurn]:

@@ -104,3 +104,16 @@ def test_settings_and_missing_weights() -> None:
         parse_speakers("many")
     with pytest.raises(SpeakerModelMissing, match="no weight file"):
         SpeakerEncoder(Path("/nonexistent/pretrained.pt"))
+
+
+@pytest.mark.timeout(20)
+def test_a_short_turn_apart_from_a_same_voice_neighbour_does_not_stall_the_turns() -> None:
+    """A short turn already carrying its longer neighbour's label, but more than the merge gap
+    away from it, is settled: the acceptance set once hung here for an hour."""
+    windows = [(0.0, 1.5), (0.5, 2.0), (1.0, 2.5), (2.0, 3.5),  # voice 0, 0-3.5 s
+               (6.0, 6.6),                                       # voice 0 again, short, 2.5 s on
+               (9.0, 10.5), (9.5, 11.0), (10.0, 11.5), (10.5, 12.0)]  # voice 1
+    labels = np.array([0, 0, 0, 0, 0, 1, 1, 1, 1])
+    turns = turns_from_windows(windows, labels, DiarizeOptions(min_turn_s=0.8))
+    assert [t.speaker for t in turns] == ["Speaker 1", "Speaker 1", "Speaker 2"]
+    assert turns[1].start_s == pytest.approx(6.0) and turns[1].end_s == pytest.approx(6.6)
