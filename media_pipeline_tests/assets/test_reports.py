@@ -17,6 +17,7 @@ from media_pipeline.assets.edits import edited_cues
 from media_pipeline.assets.export import subtitles
 from media_pipeline.assets.refining import corrected_cues, cues
 from media_pipeline.assets.reports import confidence_report, preview, waveform
+from media_pipeline.assets.speakers import speakers
 from media_pipeline.audio.ffmpeg import ffmpeg_exe
 from media_pipeline.definitions import SUBTITLE_ASSETS, SUBTITLE_CHECKS
 from media_pipeline.library.dictionary import DictionaryStore
@@ -72,7 +73,8 @@ def prepare(tmp_path: Path, settings: PipelineSettings) -> tuple[StorageResource
 
 @pytest.mark.slow
 def test_refining_reports_and_checks_in_dagster(tmp_path: Path) -> None:
-    settings = PipelineSettings(preview=True, preview_seconds=4.0)
+    # The tone has no voices to tell apart: speakers off, its (empty) turns made in the run.
+    settings = PipelineSettings(preview=True, preview_seconds=4.0, speakers="off")
     storage, key = prepare(tmp_path, settings)
     DictionaryStore(storage.library()).add(DictionaryEntry("Americans", "Americans!",
                                                            scope=key))
@@ -80,8 +82,8 @@ def test_refining_reports_and_checks_in_dagster(tmp_path: Path) -> None:
     instance.add_dynamic_partitions(MEDIA_PARTITIONS_NAME, [key])
     result = dg.materialize(
         [*SUBTITLE_ASSETS, *SUBTITLE_CHECKS],
-        selection=[cues, corrected_cues, edited_cues, subtitles, confidence_report, waveform,
-                   preview],
+        selection=[speakers, cues, corrected_cues, edited_cues, subtitles, confidence_report,
+                   waveform, preview],
         partition_key=key, instance=instance,
         resources={"pipeline": PipelineConfig.from_settings(settings), "storage": storage})
     assert result.success
@@ -113,13 +115,13 @@ def test_refining_reports_and_checks_in_dagster(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_checks_report_offending_cues(tmp_path: Path) -> None:
-    settings = PipelineSettings()
+    settings = PipelineSettings(speakers="off")
     storage, key = prepare(tmp_path, settings)
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(MEDIA_PARTITIONS_NAME, [key])
     resources = {"pipeline": PipelineConfig.from_settings(settings), "storage": storage}
     assert dg.materialize([*SUBTITLE_ASSETS],
-                          selection=[cues, corrected_cues, edited_cues, subtitles],
+                          selection=[speakers, cues, corrected_cues, edited_cues, subtitles],
                           partition_key=key, instance=instance, resources=resources).success
     fps = storage.fingerprints(settings)
     manifest = storage.artifacts.manifest(key, "subtitles", fps["subtitles"])
