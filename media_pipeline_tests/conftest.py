@@ -1,6 +1,8 @@
 """Shared fixtures: the corpus beside the checkout, temp data roots, generated bad media."""
 
+import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +12,18 @@ from media_pipeline.audio.ffmpeg import ffmpeg_exe
 from media_pipeline.text.wer import word_error_rate
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def _environment_kept() -> Iterator[None]:
+    """Each test starts from the same environment: opening a cluster's instance exports its
+    PostgreSQL URL (Dagster reads it from there), which later tests' settings would pick up
+    once that cluster's database is gone."""
+    before = dict(os.environ)
+    yield
+    for name in set(os.environ) - set(before):
+        del os.environ[name]
+    os.environ.update(before)
 
 
 @pytest.fixture(scope="session")

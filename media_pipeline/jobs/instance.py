@@ -100,6 +100,10 @@ def check_postgres_url(url: str) -> None:
                                  "(e.g. postgresql+psycopg2://user:password@host:5432/dagster)")
 
 
+_EXPORTED: list[str | None] = [None]
+"""The PostgreSQL URL :func:`open_instance` last put in the environment (None: none)."""
+
+
 def open_instance(home: Path, runtime: RuntimeSettings | None = None) -> dg.DagsterInstance:
     """The persistent instance in ``home``: SQLite files there, or PostgreSQL when
     ``dagster_postgres_url`` is set."""
@@ -109,6 +113,13 @@ def open_instance(home: Path, runtime: RuntimeSettings | None = None) -> dg.Dags
         # dagster.yaml names the variable; the URL may have come from the data root's env
         # file (a cluster's), which Dagster does not read.
         os.environ[POSTGRES_URL_ENV] = runtime.dagster_postgres_url
+        _EXPORTED[0] = runtime.dagster_postgres_url
+    elif _EXPORTED[0] is not None and os.environ.get(POSTGRES_URL_ENV) == _EXPORTED[0]:
+        # A data root without PostgreSQL, opened after a cluster's in the same process: the
+        # URL we exported for that one must not make later settings read a PostgreSQL
+        # instance (whose database cluster-down may have dropped).
+        del os.environ[POSTGRES_URL_ENV]
+        _EXPORTED[0] = None
     ensure_instance_home(home, runtime)
     # Two processes creating the SQLite storage at once both stamp its schema version, and
     # every later open then fails ("more than one head"): opens take turns.
