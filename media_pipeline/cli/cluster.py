@@ -26,6 +26,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from media_pipeline.automation.liveness import process_alive
 from media_pipeline.jobs.processes import free_port, port_open
 from media_pipeline.settings import (
     DATA_DIR_ENV_FILE,
@@ -204,27 +205,15 @@ def _save(data_dir: Path, state: dict[str, Any]) -> None:
     (data_dir / STATE_FILE).write_text(json.dumps(state, indent=1), encoding="utf-8")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(OSError):  # a zombie has exited
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][:1] != "Z"
-    return True
-
-
 def stop_group(pid: int, timeout_s: float = STOP_WAIT_S) -> None:
     """SIGTERM the process group ``pid`` leads, SIGKILL it after ``timeout_s``."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, sig)
         deadline = time.monotonic() + (timeout_s if sig == signal.SIGTERM else 5.0)
-        while time.monotonic() < deadline and _alive(pid):
+        while time.monotonic() < deadline and process_alive(pid):
             time.sleep(0.2)
-        if not _alive(pid):
+        if not process_alive(pid):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)  # what is left of its group
             return
@@ -251,7 +240,7 @@ def down(data_dir: Path) -> list[int]:
         stop_group(int(state["serve"]))
     for pid in state.get("workers", []):
         stop_group(int(pid), timeout_s=5.0)
-    strays = [p for p in processes_of(data_dir) if _alive(p)]
+    strays = [p for p in processes_of(data_dir) if process_alive(p)]
     for pid in strays:  # a run or step process that outlived its parent
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)

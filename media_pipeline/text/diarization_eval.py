@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from media_pipeline.text.wer import normalized_words
+from media_pipeline.text.wer import normalized_words, word_edits
 
 Turn = tuple[float, float, str]
 
@@ -75,16 +75,6 @@ def diarization_error(reference: Sequence[Turn], hypothesis: Sequence[Turn],
                      float(false_alarm * step_s), float(confusion * step_s))
 
 
-def _edits(ref: list[str], hyp: list[str]) -> int:
-    previous = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        current = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h))
-        previous = current
-    return previous[-1]
-
-
 def speaker_attributed_wer(reference: dict[str, str], hypothesis: dict[str, str]) -> float:
     """cpWER: reference and hypothesis text per speaker; unpaired speakers count whole."""
     from scipy.optimize import linear_sum_assignment
@@ -94,7 +84,7 @@ def speaker_attributed_wer(reference: dict[str, str], hypothesis: dict[str, str]
     size = max(len(refs), len(hyps))
     refs += [[]] * (size - len(refs))
     hyps += [[]] * (size - len(hyps))
-    cost = np.array([[_edits(r, h) for h in hyps] for r in refs], dtype=np.int64)
+    cost = np.array([[word_edits(r, h) for h in hyps] for r in refs], dtype=np.int64)
     rows, cols = linear_sum_assignment(cost)
     total = sum(len(r) for r in refs)
     return float(cost[rows, cols].sum()) / max(1, total)

@@ -8,6 +8,7 @@ voice reads "9" as "nine" and Whisper may write either.
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 _ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
          "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
@@ -51,11 +52,15 @@ def normalized_words(text: str, spell_numbers: bool = True) -> list[str]:
 def word_error_rate(reference: str, hypothesis: str, spell_numbers: bool = True) -> float:
     """Word-level Levenshtein distance over the reference length."""
     ref = normalized_words(reference, spell_numbers)
-    hyp = normalized_words(hypothesis, spell_numbers)
+    return word_edits(ref, normalized_words(hypothesis, spell_numbers)) / max(1, len(ref))
+
+
+def word_edits(ref: Sequence[str], hyp: Sequence[str]) -> int:
+    """Fewest substitutions, insertions and deletions that turn ``ref`` into ``hyp``."""
     previous = list(range(len(hyp) + 1))
     for i, r in enumerate(ref, 1):
         current = [i] + [0] * len(hyp)
         for j, h in enumerate(hyp, 1):
             current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h))
         previous = current
-    return previous[-1] / max(1, len(ref))
+    return previous[-1]
