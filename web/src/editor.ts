@@ -264,7 +264,9 @@ function keyboard(ed: Editor): (e: KeyboardEvent) => void {
     } else if (e.key === " " && !(e.target instanceof HTMLButtonElement)
       && !(e.target instanceof HTMLMediaElement)) {
       e.preventDefault();
-      if (ed.player) void (ed.player.paused ? ed.player.play() : ed.player.pause());
+      // A play() that a pause() overtakes rejects (AbortError): not an error of the page.
+      if (ed.player?.paused) ed.player.play().catch(() => undefined);
+      else ed.player?.pause();
     }
   };
 }

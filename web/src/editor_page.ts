@@ -122,8 +122,23 @@ export function editorPage(root: HTMLElement, id: string, startMs: number | null
   document.addEventListener("keydown", onKey);
   ed.onCleanup(() => document.removeEventListener("keydown", onKey));
   let opened = false;
+  let opening = false;
   let seen = "";
   const open = async (): Promise<void> => {
+    // One open at a time: a job event arriving while the first is still fetching would
+    // build the editor a second time under a user already typing in it.
+    if (opening) return;
+    opening = true;
+    try {
+      await openOnce();
+    } finally {
+      opening = false;
+    }
+    // It completed while we were fetching an older state: open the editor now.
+    if (!opened && !ed.destroyed && seen !== "completed"
+      && jobs.get(id)?.state === "completed") void open();
+  };
+  const openOnce = async (): Promise<void> => {
     let job: Job;
     try {
       job = await getJson<Job>(jobUrl(id));
@@ -151,7 +166,7 @@ export function editorPage(root: HTMLElement, id: string, startMs: number | null
   void open();
   ed.onCleanup(jobs.subscribe(() => {
     const job = jobs.get(id);
-    if (!job || opened || job.state === seen) return;
+    if (!job || opened || opening || job.state === seen) return;
     seen = job.state;
     if (job.state === "completed") void open();
     else liveState(root, job);
