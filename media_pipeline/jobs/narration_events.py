@@ -106,12 +106,17 @@ class NarrationWatcher:
             if mark == before:
                 return
             self._seen[job.id] = mark
-            if job.status in TERMINAL:
-                self.events.publish(TERMINAL[job.status], narration_event(job))
-            elif before is not None or job.completed_chunks:
+            done_before = before[1] if before is not None else 0
+            # A narration can finish between two looks: its last chunk count still goes out
+            # as progress first, so a progress bar always reaches the end it announces.
+            finished = job.status in TERMINAL
+            if (finished and job.completed_chunks > done_before) or (
+                    not finished and (before is not None or job.completed_chunks)):
                 self.events.publish("narration_progress", {
                     "id": job.id, "state": job.status.value,
                     "chunks_done": job.completed_chunks, "chunks_total": job.total_chunks})
+            if finished:
+                self.events.publish(TERMINAL[job.status], narration_event(job))
 
 
 def _mark(job: NarrationJob) -> tuple[str, int, int]:
