@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from media_pipeline.library.db import Library
+from media_pipeline.library.lookups import cached, lookup
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cleanup_reverts (
@@ -60,25 +61,25 @@ class CleanupRevertStore:
 
     def every(self) -> dict[str, set[str]]:
         """Undone change ids of every key."""
-        out: dict[str, set[str]] = {}
-        for key, change_id in self._run("SELECT key, change_id FROM cleanup_reverts", []):
-            out.setdefault(key, set()).add(change_id)
-        return out
+        return _by_key(self._run(_EVERY_SQL, []))
 
 
-_CACHE: dict[str, tuple[tuple[int, ...], dict[str, set[str]]]] = {}
+_EVERY_SQL = "SELECT key, change_id FROM cleanup_reverts"
+
+
+def _by_key(rows: list[tuple[Any, ...]]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for key, change_id in rows:
+        out.setdefault(key, set()).add(change_id)
+    return out
+
+
+_EVERY = lookup("cleanup_reverts", SCHEMA, _EVERY_SQL, _by_key)
 
 
 def cached_reverts(library: Library) -> dict[str, set[str]]:
     """:meth:`CleanupRevertStore.every`, cached until the database files change."""
-    if not library.path.exists():
-        return {}
-    stamp = library.stamp()
-    cached = _CACHE.get(str(library.path))
-    if cached is None or cached[0] != stamp:
-        cached = (stamp, CleanupRevertStore(library).every())
-        _CACHE[str(library.path)] = cached
-    return cached[1]
+    return cached(library, _EVERY)
 
 
 def reverts_resolver(library: Library) -> Callable[[str], frozenset[str]]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from media_pipeline.errors import ConfigurationError
 from media_pipeline.library.db import Library
+from media_pipeline.library.lookups import cached, lookup
 from media_pipeline.text.dictionary import LIBRARY_SCOPE, DictionaryEntry, merge_dictionaries
 
 SCHEMA = """
@@ -59,9 +60,7 @@ class DictionaryStore:
             sql += " WHERE scope = ?"
             params.append(scope)
         sql += " ORDER BY created, scope, find"
-        return [DictionaryEntry(find=f, replace=r, mode="exact" if m == "exact" else "word",
-                                case_sensitive=bool(c), scope=s)
-                for s, f, r, m, c in self._run(sql, params)]
+        return _entries(self._run(sql, params))
 
     def for_media(self, key: str) -> list[DictionaryEntry]:
         """The entries that apply to media ``key``: the library's, overridden by its own."""
@@ -80,23 +79,19 @@ def dictionary_digest(entries: list[DictionaryEntry]) -> str:
     return hashlib.sha256("\n".join(rows).encode()).hexdigest()[:12] if rows else ""
 
 
-_ENTRIES: dict[str, tuple[tuple[int, ...], list[DictionaryEntry]]] = {}
+def _entries(rows: list[tuple[Any, ...]]) -> list[DictionaryEntry]:
+    return [DictionaryEntry(find=f, replace=r, mode="exact" if m == "exact" else "word",
+                            case_sensitive=bool(c), scope=s) for s, f, r, m, c in rows]
+
+
+_EVERY = lookup("dictionary", SCHEMA,
+                f"SELECT {_COLUMNS} FROM dictionary ORDER BY created, scope, find", _entries)
 
 
 def cached_entries(library: Library) -> list[DictionaryEntry]:
-    """Every entry, cached until the database files change (see :meth:`Library.stamp`).
-
-    Fingerprints are computed for every partition of every step.
-    """
-    path = library.path
-    if not path.exists():
-        return []
-    stamp = library.stamp()
-    cached = _ENTRIES.get(str(path))
-    if cached is None or cached[0] != stamp:
-        cached = (stamp, DictionaryStore(library).entries())
-        _ENTRIES[str(path)] = cached
-    return cached[1]
+    """Every entry, cached until the database files change (library/lookups.py):
+    fingerprints are computed for every partition of every step."""
+    return cached(library, _EVERY)
 
 
 def media_dictionary_digest(library: Library, key: str | None) -> str:

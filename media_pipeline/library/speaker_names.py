@@ -11,6 +11,7 @@ from typing import Any
 
 from media_pipeline.errors import ConfigurationError
 from media_pipeline.library.db import Library
+from media_pipeline.library.lookups import cached, lookup
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS speaker_names (
@@ -68,27 +69,29 @@ class SpeakerNameStore:
 
     def every(self) -> dict[str, dict[str, str]]:
         """Label → name of every key that has names."""
-        out: dict[str, dict[str, str]] = {}
-        for key, label, name in self.library.query(
-                "SELECT key, label, name FROM speaker_names", [], SCHEMA):
-            out.setdefault(str(key), {})[str(label)] = str(name)
-        return out
+        return _by_key(self.library.query(_EVERY_SQL, [], SCHEMA))
 
 
-_CACHE: dict[str, tuple[tuple[int, ...], dict[str, dict[str, str]]]] = {}
+_EVERY_SQL = "SELECT key, label, name FROM speaker_names"
+
+
+def _by_key(rows: list[tuple[Any, ...]]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for key, label, name in rows:
+        out.setdefault(str(key), {})[str(label)] = str(name)
+    return out
+
+
+_EVERY = lookup("speaker_names", SCHEMA, _EVERY_SQL, _by_key)
 
 
 def speaker_names(library: Library, key: str | None) -> dict[str, str]:
-    """The names of ``key`` ({} without a key or a library file); one query per change of
-    the library file, since every asset of every key asks for its fingerprints."""
-    if not key or not library.path.exists():
+    """The names of ``key`` ({} without a key or a library file); read with the other
+    lookups once per change of the library file (library/lookups.py), since every asset of
+    every key asks for its fingerprints."""
+    if not key:
         return {}
-    stamp = library.stamp()
-    cached = _CACHE.get(str(library.path))
-    if cached is None or cached[0] != stamp:
-        cached = (stamp, SpeakerNameStore(library).every())
-        _CACHE[str(library.path)] = cached
-    return dict(cached[1].get(key, {}))
+    return dict(cached(library, _EVERY).get(key, {}))
 
 
 def speaker_names_digest(names: dict[str, str]) -> str:
