@@ -16,6 +16,7 @@ from pathlib import Path
 import dagster as dg
 
 from media_pipeline.assets import progress
+from media_pipeline.audio.speaker_encoder import load_encoder
 from media_pipeline.automation.batching import plan_runs
 from media_pipeline.automation.recovery import RunOwner, reap_dead_runs
 from media_pipeline.automation.reprocess import stale_keys
@@ -219,6 +220,8 @@ def _warm_up(storage: StorageResource, settings: PipelineSettings) -> None:
 
         for model in candidate_models(settings):  # the detector and the transcribers
             storage.whisper.recognizer(settings, storage.data.models_dir, model)
+        if settings.speakers != "off":
+            load_encoder()  # torch and resemblyzer: a second of imports off the speakers step
 
 
 def _up_to_date(row: LibraryRow | None, fingerprint: str) -> bool:
