@@ -12,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 
 from media_pipeline.assets.partitioned import materialize_partitions, subtitle_asset, unseal_if_not
+from media_pipeline.library.db import holding
 from media_pipeline.library.edits import EditStore, Segment, cues_base
 from media_pipeline.resources.config import PipelineConfig
 from media_pipeline.resources.storage import StorageResource
@@ -36,9 +37,10 @@ def edited_cues(context: dg.AssetExecutionContext, pipeline: PipelineConfig,
     settings = pipeline.settings()
     profile = profile_for(settings)
     edits = EditStore(storage.library())
-    key_fps = {key: storage.fingerprints(settings, key) for key in context.partition_keys}
-    current = {key: _current_edits(storage, edits, key, fps["corrected_cues"])
-               for key, fps in key_fps.items()}
+    with holding(storage.data.library_path):  # one connection for a query per file
+        key_fps = {key: storage.fingerprints(settings, key) for key in context.partition_keys}
+        current = {key: _current_edits(storage, edits, key, fps["corrected_cues"])
+                   for key, fps in key_fps.items()}
     for key, found in current.items():
         unseal_if_not(storage.artifacts, key, "edited_cues", key_fps[key]["edited_cues"],
                       found[1] if found else 0)

@@ -6,6 +6,7 @@ from typing import Any
 import dagster as dg
 
 from media_pipeline.assets.partitioned import materialize_partitions, subtitle_asset
+from media_pipeline.library.db import holding
 from media_pipeline.library.speaker_names import speaker_names
 from media_pipeline.resources.config import PipelineConfig
 from media_pipeline.resources.storage import StorageResource
@@ -62,5 +63,6 @@ def library_entry(context: dg.AssetExecutionContext, pipeline: PipelineConfig,
     def compute(key: str, out: Path, fps: dict[str, str]) -> StepResult:
         facts = library_facts(storage, settings.model, key, fps)
         return library_step(storage.library(), key, facts, out)
-    return materialize_partitions(context, "library_entry", pipeline, storage, compute,
-                                  always=True)
+    with holding(storage.data.library_path):  # a lookup and a write per file, one connection
+        return materialize_partitions(context, "library_entry", pipeline, storage, compute,
+                                      always=True)

@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -91,6 +92,11 @@ class Library:
 
         if not self.path.exists():
             self._create()
+        held = _HELD.__dict__.get(str(self.path))
+        if held is not None:
+            with held.transaction() as con:
+                yield con
+            return
         con = duckdb.connect(str(self.path))
         try:
             if not self._schema_ready:
@@ -303,6 +309,69 @@ class Library:
         return [k for (k,) in self._retry(lambda con: con.execute(
             "SELECT key FROM media WHERE search_text ILIKE ? ORDER BY key",
             [f"%{text}%"]).fetchall())]
+
+
+HOLD_MAX_S = 2.0
+"""How long one held connection may keep the file from other processes at most."""
+
+
+class _Held:
+    """One thread's kept connection to one library file (see :func:`holding`)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.con: Any = None
+        self.since = 0.0
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        import duckdb
+
+        if self.con is not None and time.monotonic() - self.since > HOLD_MAX_S:
+            self.close()  # let a waiting process in between two transactions
+        if self.con is None:
+            self.con = duckdb.connect(str(self.path))
+            self.since = time.monotonic()
+            self.con.execute(SCHEMA)
+        try:
+            self.con.execute("BEGIN TRANSACTION")
+            yield self.con
+            self.con.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.con.execute("ROLLBACK")
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.con is not None:
+            with contextlib.suppress(Exception):
+                self.con.close()
+            self.con = None
+
+
+_HELD = threading.local()
+
+
+@contextmanager
+def holding(path: Path) -> Iterator[None]:
+    """Within the block, this thread's library transactions on ``path`` share one connection.
+
+    Opening the DuckDB file costs ~20 ms; a step over many files makes several transactions
+    each. The file is held from other processes while the block runs (they retry), at most
+    :data:`HOLD_MAX_S` at a time, so only short steps should hold it.
+    """
+    name = str(path)
+    if name in _HELD.__dict__:
+        yield
+        return
+    held = _Held(path)
+    _HELD.__dict__[name] = held
+    try:
+        yield
+    finally:
+        del _HELD.__dict__[name]
+        held.close()
 
 
 def _is_lock_error(exc: Exception) -> bool:
