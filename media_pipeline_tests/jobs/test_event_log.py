@@ -4,9 +4,12 @@ engines; another process (the stock storage, as Dagster's own tools open it) rea
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
+import pytest
 
+from media_pipeline.definitions import EVENT_BATCH_ENV
 from media_pipeline.jobs.event_log import KEPT_SHARDS, PooledSqliteEventLogStorage
 from media_pipeline.jobs.instance import open_instance
 from media_pipeline.settings import RuntimeSettings
@@ -56,4 +59,39 @@ def test_wipe_leaves_no_connection_to_a_deleted_file(tmp_path: Path) -> None:
     assert not list(instance.all_logs(run_id))
     again = _one_op.execute_in_process(instance=instance).run_id
     assert any("hello from the op" in r.user_message for r in instance.all_logs(again))
+    instance.dispose()
+
+
+_PARTS = dg.StaticPartitionsDefinition(["a", "b", "c", "d"])
+
+
+@dg.asset(partitions_def=_PARTS, backfill_policy=dg.BackfillPolicy.single_run())
+def _ranged(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    for key in context.partition_keys:
+        context.add_asset_metadata({"seen": key}, partition_key=key)
+    return dg.MaterializeResult()
+
+
+def test_a_ranges_asset_events_go_in_one_batch_and_all_arrive(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(EVENT_BATCH_ENV, "1000")
+    instance = open_instance(tmp_path / "h", RuntimeSettings(data_dir=tmp_path))
+    batches: list[int] = []
+    real = PooledSqliteEventLogStorage.store_event_batch
+
+    def spied(self: PooledSqliteEventLogStorage, events: Any) -> None:
+        batches.append(len(events))
+        real(self, events)
+    monkeypatch.setattr(PooledSqliteEventLogStorage, "store_event_batch", spied)
+    job = dg.Definitions(assets=[_ranged]).resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(instance=instance, tags={
+        "dagster/asset_partition_range_start": "a", "dagster/asset_partition_range_end": "d"})
+    assert result.success
+    assert batches and max(batches) == 4  # planned and materialized: four partitions each
+    got = instance.fetch_materializations(dg.AssetKey("_ranged"), limit=10).records
+    seen = sorted(str(r.asset_materialization.metadata["seen"].value) for r in got
+                  if r.asset_materialization is not None)
+    assert seen == ["a", "b", "c", "d"]
+    status = instance.get_materialized_partitions(dg.AssetKey("_ranged"))
+    assert status == {"a", "b", "c", "d"}
     instance.dispose()
