@@ -28,13 +28,19 @@ def _kinds(events: EventLog) -> list[tuple[str, int]]:
     return [(e.type, e.data["chunks_done"]) for e in events.since(0)]
 
 
-def test_a_narration_done_between_two_looks_still_reports_its_last_progress() -> None:
-    created = NarrationJob(id="n1", status=NarrationStatus.PENDING, voice="v", speed=1.0,
-                           provider="fake", text_chars=10, created_at=0.0, total_chunks=3)
+def _announced(key: str, chunks: int) -> tuple[NarrationJob, _Jobs, EventLog, NarrationWatcher]:
+    """A new narration of ``chunks`` chunks, announced to a watcher of its own."""
+    created = NarrationJob(id=key, status=NarrationStatus.PENDING, voice="v", speed=1.0,
+                           provider="fake", text_chars=10, created_at=0.0, total_chunks=chunks)
     jobs = _Jobs(created)
     events = EventLog()
     watcher = NarrationWatcher(events, lambda: jobs)  # type: ignore[arg-type, return-value]
     watcher.announce(created)
+    return created, jobs, events, watcher
+
+
+def test_a_narration_done_between_two_looks_still_reports_its_last_progress() -> None:
+    created, jobs, events, watcher = _announced("n1", 3)
     jobs.job = replace(created, status=NarrationStatus.COMPLETED, completed_chunks=3)
     watcher.tick()
     watcher.tick()
@@ -43,12 +49,7 @@ def test_a_narration_done_between_two_looks_still_reports_its_last_progress() ->
 
 
 def test_progress_seen_on_the_way_is_not_repeated_at_the_end() -> None:
-    created = NarrationJob(id="n2", status=NarrationStatus.PENDING, voice="v", speed=1.0,
-                           provider="fake", text_chars=10, created_at=0.0, total_chunks=2)
-    jobs = _Jobs(created)
-    events = EventLog()
-    watcher = NarrationWatcher(events, lambda: jobs)  # type: ignore[arg-type, return-value]
-    watcher.announce(created)
+    created, jobs, events, watcher = _announced("n2", 2)
     for done in (1, 2):
         jobs.job = replace(created, status=NarrationStatus.IN_PROGRESS, completed_chunks=done)
         watcher.tick()
