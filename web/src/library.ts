@@ -108,6 +108,15 @@ async function search(q: string, out: HTMLElement): Promise<void> {
   }
 }
 
+/** Make ``wanted`` the children of ``parent``, moving only the nodes that are out of place. */
+function placeChildren(parent: HTMLElement, wanted: HTMLElement[]): void {
+  wanted.forEach((el, i) => {
+    const at = parent.children[i];
+    if (at !== el) parent.insertBefore(el, at ?? null);
+  });
+  while (parent.children.length > wanted.length) parent.lastElementChild?.remove();
+}
+
 /** Render the library page into ``root``; returns its cleanup. */
 export function libraryPage(root: HTMLElement): () => void {
   const status = h("select", { id: "filter-status" });
@@ -123,6 +132,11 @@ export function libraryPage(root: HTMLElement): () => void {
     if (picker.files?.length) uploadFiles(picker.files);
     picker.value = "";
   });
+  // A row is rebuilt only when what it shows changed, and the table is left alone when no row
+  // did: events arrive all the time, and a row replaced between a press and its release
+  // swallows the click (the user's, or a test's).
+  const built = new Map<string, { shows: string; row: HTMLElement }>();
+  let tableShows: string | null = null;
   const render = (): void => {
     const all = rows();
     options(status, [...new Set(all.map((r) => r.state))].sort(), "Any status");
@@ -130,19 +144,29 @@ export function libraryPage(root: HTMLElement): () => void {
       .sort(), "Any language");
     const shown = all.filter((r) => (!status.value || r.state === status.value)
       && (!language.value || r.language === language.value));
-    // Keep the keyboard's place: the rows are rebuilt on every event.
-    const active = document.activeElement;
-    const focusedRow = tbody.contains(active)
-      ? active?.closest("[data-job-id]")?.getAttribute("data-job-id") : null;
-    const focusedTag = active?.tagName.toLowerCase() ?? "";
-    setChildren(tbody, shown.length ? shown.map(rowElement)
-      : h("tr", {}, h("td", { colspan: 7, class: "muted" },
-        all.length ? "No file matches the filters." : "No media yet: add some above.")));
-    setChildren(uploadsBox, jobs.uploads.length ? uploadList() : null);
-    if (focusedRow) {
-      [...tbody.querySelectorAll<HTMLElement>(`tr[data-job-id] ${focusedTag}`)]
-        .find((e) => e.closest("tr")?.dataset.jobId === focusedRow)?.focus();
+    const shows = shown.map((r) => JSON.stringify(r));
+    const whole = `${all.length}\n${shows.join("\n")}`;
+    if (whole !== tableShows) {
+      tableShows = whole;
+      // Keep the keyboard's place when rows are rebuilt.
+      const active = document.activeElement;
+      const focusedRow = tbody.contains(active)
+        ? active?.closest("[data-job-id]")?.getAttribute("data-job-id") : null;
+      const focusedTag = active?.tagName.toLowerCase() ?? "";
+      placeChildren(tbody, shown.length ? shown.map((r, i) => {
+        const kept = built.get(r.id);
+        if (kept && kept.shows === shows[i]) return kept.row;
+        const row = rowElement(r);
+        built.set(r.id, { shows: shows[i], row });
+        return row;
+      }) : [h("tr", {}, h("td", { colspan: 7, class: "muted" },
+        all.length ? "No file matches the filters." : "No media yet: add some above."))]);
+      if (focusedRow && !tbody.contains(active)) {
+        [...tbody.querySelectorAll<HTMLElement>(`tr[data-job-id] ${focusedTag}`)]
+          .find((e) => e.closest("tr")?.dataset.jobId === focusedRow)?.focus();
+      }
     }
+    setChildren(uploadsBox, jobs.uploads.length ? uploadList() : null);
   };
   status.addEventListener("change", render);
   language.addEventListener("change", render);
