@@ -4,8 +4,6 @@ Built lazily: Dagster's code server and ``dg check defs`` call :func:`defs`; the
 API and the tests call :func:`build_definitions` with the settings they already hold.
 """
 
-import os
-
 import dagster as dg
 
 from media_pipeline.assets.checks import subtitle_rules
@@ -55,20 +53,12 @@ SUBTITLE_ASSETS = [source_media, vocals, speech_audio, speech_regions, spoken_la
 SUBTITLE_CHECKS = [subtitle_rules]
 
 
-EVENT_BATCH_ENV = "DAGSTER_EVENT_BATCH_SIZE"
-
-
 def build_definitions(runtime: RuntimeSettings, pipeline: PipelineSettings,
                       whisper: WhisperResource | None = None) -> dg.Definitions:
     """Definitions bound to one data root and one set of pipeline settings.
 
     ``whisper`` replaces faster-whisper (tests give a ``FakeWhisperResource``).
     """
-    # Dagster writes a step's per-partition asset events, and a run's planned ones, in one
-    # batch only when this variable is set (it reads it at every event); the event log
-    # storage then stores each batch in one transaction per database (jobs/event_log.py,
-    # dagster-postgres). Every process that runs steps builds its Definitions here.
-    os.environ.setdefault(EVENT_BATCH_ENV, "1000")
     subtitles_job = dg.define_asset_job(
         SUBTITLES_JOB,
         selection=dg.AssetSelection.assets(*SUBTITLE_ASSETS),

@@ -6,7 +6,6 @@ the file over by hand, and it is never rewritten again.
 """
 
 import fcntl
-import json
 import os
 from pathlib import Path
 
@@ -59,25 +58,13 @@ storage:
 """
 
 
-# Event logs in SQLite files where Dagster keeps them by default (history/runs), written
-# through connection pools kept open (jobs/event_log.py: a new engine per event cost ~3x).
-SQLITE_EVENT_LOG = """\
-event_log_storage:
-  module: media_pipeline.jobs.event_log
-  class: PooledSqliteEventLogStorage
-  config:
-    base_dir: {base_dir}
-"""
-
-
-def instance_yaml(runtime: RuntimeSettings, home: Path) -> str:
+def instance_yaml(runtime: RuntimeSettings) -> str:
     text = INSTANCE_YAML.format(
         marker=MANAGED_MARKER, max_runs=runtime.max_concurrent_runs,
         media_jobs=runtime.max_media_jobs, cancel_grace=float(runtime.cancel_grace_s))
     if runtime.dagster_postgres_url:
-        return text + POSTGRES_STORAGE
-    return text + SQLITE_EVENT_LOG.format(
-        base_dir=json.dumps(str(home.resolve() / "history" / "runs")))
+        text += POSTGRES_STORAGE
+    return text
 
 
 def ensure_instance_home(home: Path, runtime: RuntimeSettings | None = None) -> Path:
@@ -88,7 +75,7 @@ def ensure_instance_home(home: Path, runtime: RuntimeSettings | None = None) -> 
     runtime = runtime or runtime_settings_from_env()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    text = instance_yaml(runtime, home)
+    text = instance_yaml(runtime)
     try:
         current: str | None = config.read_text(encoding="utf-8")
     except FileNotFoundError:
