@@ -59,13 +59,6 @@ class CleanupRevertStore:
         return {r[0] for r in self._run(
             "SELECT change_id FROM cleanup_reverts WHERE key = ?", [key])}
 
-    def every(self) -> dict[str, set[str]]:
-        """Undone change ids of every key."""
-        return _by_key(self._run(_EVERY_SQL, []))
-
-
-_EVERY_SQL = "SELECT key, change_id FROM cleanup_reverts"
-
 
 def _by_key(rows: list[tuple[Any, ...]]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
@@ -74,11 +67,11 @@ def _by_key(rows: list[tuple[Any, ...]]) -> dict[str, set[str]]:
     return out
 
 
-_EVERY = lookup("cleanup_reverts", SCHEMA, _EVERY_SQL, _by_key)
+_EVERY = lookup("cleanup_reverts", SCHEMA, "SELECT key, change_id FROM cleanup_reverts", _by_key)
 
 
 def cached_reverts(library: Library) -> dict[str, set[str]]:
-    """:meth:`CleanupRevertStore.every`, cached until the database files change."""
+    """Undone change ids of every key, cached until the database files change."""
     return cached(library, _EVERY)
 
 

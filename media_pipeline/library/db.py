@@ -93,13 +93,9 @@ class Library:
         if not self.path.exists():
             self._create()
         held = _HELD.__dict__.get(str(self.path))
-        if held is not None:
-            with held.transaction() as con:
-                yield con
-            return
-        con = duckdb.connect(str(self.path))
+        con = held.connection() if held is not None else duckdb.connect(str(self.path))
         try:
-            if not self._schema_ready:
+            if held is None and not self._schema_ready:
                 con.execute(SCHEMA)
                 self._schema_ready = True
             con.execute("BEGIN TRANSACTION")
@@ -108,9 +104,12 @@ class Library:
         except BaseException:
             with contextlib.suppress(Exception):  # the transaction may already be gone
                 con.execute("ROLLBACK")
+            if held is not None:
+                held.close()
             raise
         finally:
-            con.close()
+            if held is None:
+                con.close()
 
     def stamp(self) -> tuple[int, ...]:
         """Modification time and size of the file and its WAL: changes whenever a write lands.
@@ -323,25 +322,18 @@ class _Held:
         self.con: Any = None
         self.since = 0.0
 
-    @contextmanager
-    def transaction(self) -> Iterator[Any]:
+    def connection(self) -> Any:
+        """The kept connection: opened (with the schema) on first use and again once it has
+        been held :data:`HOLD_MAX_S`, so a waiting process gets in between two transactions."""
         import duckdb
 
         if self.con is not None and time.monotonic() - self.since > HOLD_MAX_S:
-            self.close()  # let a waiting process in between two transactions
+            self.close()
         if self.con is None:
             self.con = duckdb.connect(str(self.path))
             self.since = time.monotonic()
             self.con.execute(SCHEMA)
-        try:
-            self.con.execute("BEGIN TRANSACTION")
-            yield self.con
-            self.con.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(Exception):
-                self.con.execute("ROLLBACK")
-            self.close()
-            raise
+        return self.con
 
     def close(self) -> None:
         if self.con is not None:

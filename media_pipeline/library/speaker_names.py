@@ -67,14 +67,6 @@ class SpeakerNameStore:
             SCHEMA)}
 
 
-    def every(self) -> dict[str, dict[str, str]]:
-        """Label → name of every key that has names."""
-        return _by_key(self.library.query(_EVERY_SQL, [], SCHEMA))
-
-
-_EVERY_SQL = "SELECT key, label, name FROM speaker_names"
-
-
 def _by_key(rows: list[tuple[Any, ...]]) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for key, label, name in rows:
@@ -82,7 +74,7 @@ def _by_key(rows: list[tuple[Any, ...]]) -> dict[str, dict[str, str]]:
     return out
 
 
-_EVERY = lookup("speaker_names", SCHEMA, _EVERY_SQL, _by_key)
+_EVERY = lookup("speaker_names", SCHEMA, "SELECT key, label, name FROM speaker_names", _by_key)
 
 
 def speaker_names(library: Library, key: str | None) -> dict[str, str]:
