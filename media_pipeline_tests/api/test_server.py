@@ -20,6 +20,7 @@ from media_pipeline.jobs.instance import open_instance
 from media_pipeline.jobs.model import JOB_TAG
 from media_pipeline.library.db import Library
 from media_pipeline.library.dictionary import DictionaryStore
+from media_pipeline.partitions import ACTIVE
 from media_pipeline.settings import runtime_settings_from_env
 from media_pipeline.store.intake import media_key_of_file
 from media_pipeline.store.paths import DataRoot
@@ -254,8 +255,20 @@ def test_cancel_during_transcription(server: Server, corpus: Path) -> None:
     assert again.status_code == 200 and again.json()["state"] == "cancelled"
 
 
+def wait_until_no_run_is_active(server: Server, timeout_s: float = 180) -> None:
+    """Until every run of the server's instance has ended: a media run still in flight at a
+    stop is queued again on the next start and rightly counts as a waiting media job."""
+    runtime = runtime_settings_from_env(server.data_dir, env={})
+    instance = open_instance(DataRoot.of(runtime).dagster_home, runtime)
+    deadline = time.monotonic() + timeout_s
+    while instance.get_runs_count(dg.RunsFilter(statuses=list(ACTIVE))):
+        assert time.monotonic() < deadline, "runs still active before the restart"
+        time.sleep(0.5)
+
+
 def test_restart_keeps_history_and_the_fourth_waiting_upload_gets_429(server: Server) -> None:
     job_id = SHARED["jfk"]
+    wait_until_no_run_is_active(server)
     server.stop()
     server.env = {"MEDIA_PIPELINE_MAX_CONCURRENT_RUNS": "0"}  # nothing leaves the queue
     server.start()
