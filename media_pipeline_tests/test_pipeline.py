@@ -57,6 +57,11 @@ def test_batch_with_bad_files_fails_only_those(
     instance = open_instance(DataRoot.of(runtime).dagster_home)
     failed_runs = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))
     assert len(failed_runs) == len(expected)  # each bad file failed its own run
+    # The two good files ran in one run, their speech decoded in shared batches.
+    shared = instance.fetch_materializations(dg.AssetRecordsFilter(
+        asset_key=dg.AssetKey("transcript"), asset_partitions=[by_name["jfk.wav"].key or ""]),
+        limit=1).records[0].asset_materialization
+    assert shared is not None and shared.metadata["decoded_with_files"].value == 2
     for fmt in ("srt", "vtt", "ass"):
         assert pysubs2.load(by_name["jfk.wav"].outputs[fmt]).events
     for fmt in ("srt", "vtt", "ass", "lrc"):

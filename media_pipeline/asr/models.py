@@ -144,16 +144,21 @@ per beam hypothesis in every decoder layer (about 1.25x model.bin per window at 
 92 MB for tiny.en, 184 MB for base). Batching does not save CPU time on CPU (the same 9 min
 took 12 s of CPU at batch 2 and 8) but batch 8 added 700 MB of RSS with tiny.en."""
 MAX_BATCH = 8
+SHARED_BATCH_MEMORY_MB = 800
+"""The same budget for short files decoded together (stages/transcription.py): they hold
+little audio, and on the default set's clips batch 8 took 10.2 s where batch 4 took 11.1 s
+(tiny.en, two threads; +250 MB of RSS)."""
 
 
-def batch_size_for(model_dir: str, device: str, beam_size: int) -> int:
-    """Windows decoded together: 8 on a GPU; on CPU as many as ``BATCH_MEMORY_MB`` holds."""
+def batch_size_for(model_dir: str, device: str, beam_size: int,
+                   budget_mb: int = BATCH_MEMORY_MB) -> int:
+    """Windows decoded together: 8 on a GPU; on CPU as many as ``budget_mb`` holds."""
     if device == "cuda" or (device == "auto" and _cuda_devices() > 0):
         return MAX_BATCH
     weights = Path(model_dir) / "model.bin"
     size_mb = weights.stat().st_size / 2**20 if weights.exists() else 75.0
     per_window_mb = 1.25 * size_mb * max(1, beam_size) / 5
-    return max(1, min(MAX_BATCH, int(BATCH_MEMORY_MB // per_window_mb)))
+    return max(1, min(MAX_BATCH, int(budget_mb // per_window_mb)))
 
 
 def _cuda_devices() -> int:

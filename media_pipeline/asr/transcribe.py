@@ -83,38 +83,119 @@ def transcribe_regions(
     """Transcribe the concatenated ``regions`` of ``samples`` with word timestamps."""
     cut_map = CutMap.from_regions(regions)
     speech = cut_speech(samples, sample_rate, regions)
-    language = "en" if options.english_only else (options.language or None)
+    language = _language(options)
     if speech.size < sample_rate // 4:  # under 250 ms: nothing a model can read
         return Transcript(language or "", 0.0, cut_map.total_ms)
-    speech_ms = speech.size * 1000 // sample_rate
-    # Whisper rejects a clip that ends past the audio; clamp against any rounding upstream.
-    windows = [(a, min(b, speech_ms)) for a, b in speech_windows(speech, sample_rate, cut_map)
-               if a < speech_ms]
+    windows = _windows(speech, sample_rate, cut_map)
     decoder = _WindowDecoder(model, speech, language, options)
-    kept: list[TranscriptSegment] = []
-    dropped = 0
+    decoded: list[_Decoded] = []
     # One batch of windows at a time: features and decoder state stay bounded on long files.
     for first in range(0, len(windows), max(1, options.batch_size)):
-        for seg in decoder.decode(windows[first:first + max(1, options.batch_size)]):
-            if should_stop is not None and should_stop():
-                raise TranscriptionCancelled()
-            if on_progress is not None:
-                on_progress(float(seg.end))
-            words = tuple(_remap_word(w, cut_map) for w in seg.words if w.word.strip())
-            if _looks_hallucinated(seg, words):
-                dropped += 1
-                continue
-            if words:
-                kept.append(TranscriptSegment(
-                    start_ms=cut_map.to_source_ms(round(seg.start * 1000)),
-                    end_ms=cut_map.to_source_ms(round(seg.end * 1000), is_end=True),
-                    text=seg.text.strip(), words=words, avg_logprob=seg.avg_logprob,
-                    no_speech_prob=seg.no_speech_prob))
+        for window in decoder.decode(windows[first:first + max(1, options.batch_size)]):
+            for seg in window.segments:
+                if should_stop is not None and should_stop():
+                    raise TranscriptionCancelled()
+                if on_progress is not None:
+                    on_progress(float(seg.end))
+            decoded.append(window)
+    return _transcript(decoded, cut_map, decoder, language)
+
+
+@dataclass(frozen=True)
+class SpeechClip:
+    """One file's audio and speech regions, for :func:`transcribe_clips`."""
+
+    samples: np.ndarray
+    sample_rate: int
+    regions: list[SpeechRegion]
+
+
+def transcribe_clips(model: Any, clips: list[SpeechClip], options: AsrOptions,
+                     ) -> list[Transcript]:
+    """Several files' speech in shared batches: the same windows as one file at a time
+    (none spans two files), but short files fill a batch together instead of one each."""
+    language = _language(options)
+    if language is None or len({c.sample_rate for c in clips}) > 1:
+        # Whisper would detect one language per batch: each file decides its own.
+        return [transcribe_regions(model, c.samples, c.sample_rate, c.regions, options)
+                for c in clips]
+    pieces: list[np.ndarray] = []
+    spans: list[tuple[CutMap, int, list[tuple[int, int]]] | None] = []
+    offset = 0  # samples: a whole number of Whisper's 20 ms time steps, so each file's
+    # windows sit on the same time grid as when it is transcribed alone
+    for clip in clips:
+        rate = clip.sample_rate
+        cut_map = CutMap.from_regions(clip.regions)
+        speech = cut_speech(clip.samples, rate, clip.regions)
+        if speech.size < rate // 4:
+            spans.append(None)
+            continue
+        pad = -speech.size % (rate // 50)
+        spans.append((cut_map, offset * 1000 // rate,
+                      [(a + offset * 1000 // rate, b + offset * 1000 // rate)
+                       for a, b in _windows(speech, rate, cut_map)]))
+        pieces += [speech, np.zeros(pad, dtype=speech.dtype)]
+        offset += speech.size + pad
+    flat = [w for span in spans if span is not None for w in span[2]]
+    decoder = _WindowDecoder(model, np.concatenate(pieces) if pieces else np.zeros(0),
+                             language, options)
+    decoded: list[_Decoded] = []
+    for first in range(0, len(flat), max(1, options.batch_size)):
+        decoded += decoder.decode(flat[first:first + max(1, options.batch_size)])
+    out: list[Transcript] = []
+    for clip, span in zip(clips, spans, strict=True):
+        if span is None:
+            out.append(Transcript(language or "", 0.0,
+                                  CutMap.from_regions(clip.regions).total_ms))
+            continue
+        cut_map, offset_ms, windows = span
+        mine, decoded = decoded[:len(windows)], decoded[len(windows):]
+        out.append(_transcript([_Decoded(shifted(d.segments, -offset_ms / 1000), d.redecoded,
+                                         d.lost) for d in mine], cut_map, decoder, language))
+    return out
+
+
+def _language(options: AsrOptions) -> str | None:
+    return "en" if options.english_only else (options.language or None)
+
+
+def _windows(speech: np.ndarray, sample_rate: int, cut_map: CutMap) -> list[tuple[int, int]]:
+    speech_ms = speech.size * 1000 // sample_rate
+    # Whisper rejects a clip that ends past the audio; clamp against any rounding upstream.
+    return [(a, min(b, speech_ms)) for a, b in speech_windows(speech, sample_rate, cut_map)
+            if a < speech_ms]
+
+
+def _transcript(decoded: list["_Decoded"], cut_map: CutMap, decoder: "_WindowDecoder",
+                language: str | None) -> Transcript:
+    """The kept segments of ``decoded`` windows (cut timeline, seconds) on the source's."""
+    kept: list[TranscriptSegment] = []
+    dropped = sum(d.lost for d in decoded)
+    for seg in (seg for d in decoded for seg in d.segments):
+        words = tuple(_remap_word(w, cut_map) for w in seg.words if w.word.strip())
+        if _looks_hallucinated(seg, words):
+            dropped += 1
+            continue
+        if words:
+            kept.append(TranscriptSegment(
+                start_ms=cut_map.to_source_ms(round(seg.start * 1000)),
+                end_ms=cut_map.to_source_ms(round(seg.end * 1000), is_end=True),
+                text=seg.text.strip(), words=words, avg_logprob=seg.avg_logprob,
+                no_speech_prob=seg.no_speech_prob))
     return Transcript(language=decoder.language or language or "",
                       language_probability=decoder.language_probability,
-                      speech_ms=cut_map.total_ms, segments=tuple(kept),
-                      dropped_segments=dropped + decoder.looped_dropped,
-                      redecoded_windows=decoder.redecoded)
+                      speech_ms=cut_map.total_ms, segments=tuple(kept), dropped_segments=dropped,
+                      redecoded_windows=sum(d.redecoded for d in decoded))
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    """One window's segments; ``redecoded``: its text looped and it was decoded again, and
+    ``lost`` segments of it were left out because they still looped."""
+
+    segments: list[DecodedSegment]
+    redecoded: bool = False
+    lost: int = 0
 
 
 class _WindowDecoder:
@@ -131,11 +212,9 @@ class _WindowDecoder:
         self.forced = language
         self.language: str | None = None
         self.language_probability = 0.0
-        self.redecoded = 0
-        self.looped_dropped = 0
 
-    def decode(self, windows: list[tuple[int, int]]) -> list[DecodedSegment]:
-        """The segments of ``windows``, in order."""
+    def decode(self, windows: list[tuple[int, int]]) -> list[_Decoded]:
+        """Each of ``windows``' segments, in order."""
         segments, info = self.pipeline.transcribe(
             self.speech, language=self.forced, task=self.task,
             beam_size=self.options.beam_size, word_timestamps=True,
@@ -148,19 +227,16 @@ class _WindowDecoder:
             per_window[index].append(seg)
         if self.language is None:
             self.language, self.language_probability = info.language, info.language_probability
-        out: list[DecodedSegment] = []
+        out: list[_Decoded] = []
         for (a, b), segs in zip(windows, per_window, strict=True):
             if looks_looped(" ".join(s.text for s in segs)):
-                segs = self._again(a, b, len(segs))
-            out.extend(segs)
+                again = redecode_window(self.pipeline, self.speech, a, b,
+                                        self.forced or self.language, self.task,
+                                        self.options.beam_size)
+                out.append(_Decoded(again, True, 0 if again else len(segs)))
+            else:
+                out.append(_Decoded(segs))
         return out
-
-    def _again(self, start_ms: int, end_ms: int, count: int) -> list[DecodedSegment]:
-        self.redecoded += 1
-        segs = redecode_window(self.pipeline, self.speech, start_ms, end_ms,
-                               self.forced or self.language, self.task, self.options.beam_size)
-        self.looped_dropped += 0 if segs else count
-        return segs
 
 
 WINDOW_MS = 30_000

@@ -10,33 +10,56 @@ from media_pipeline.assets.partitioned import materialize_partitions, subtitle_a
 from media_pipeline.resources.config import PipelineConfig
 from media_pipeline.resources.storage import StorageResource
 from media_pipeline.stages.cues_file import StepResult
-from media_pipeline.stages.transcription import transcript_step
+from media_pipeline.stages.transcription import (
+    PendingTranscript,
+    ReadyTranscript,
+    transcribe_short_files,
+    transcript_step,
+    write_transcript,
+)
 
 
 @subtitle_asset("transcript", kinds={"whisper"})
 def transcript(context: dg.AssetExecutionContext, pipeline: PipelineConfig,
                storage: StorageResource) -> dg.MaterializeResult:
     """Words with probabilities and times on the original file's timeline, by the model the
-    spoken language called for."""
+    spoken language called for; files with little speech are decoded in shared batches."""
     settings = pipeline.settings()
     whisper, models_dir = storage.whisper, storage.data.models_dir
+    ready: dict[str, ReadyTranscript] = {}
 
-    def compute(key: str, out: Path, fps: dict[str, str]) -> StepResult:
-        wav = storage.artifacts.find(key, "speech_audio", fps["speech_audio"], "wav")
-        regions = storage.artifacts.find(key, "speech_regions", fps["speech_regions"], "regions")
+    def pending(key: str, fps: dict[str, str]) -> PendingTranscript:
         heard = storage.artifacts.info(key, "spoken_language", fps["spoken_language"])
         model = str(heard["transcript_model"])
-        options = AsrOptions(language=heard["transcript_language"] or None,
-                             beam_size=settings.beam_size, task=str(heard["task"]),
-                             english_only=whisper.english_only(settings, models_dir, model))
-        recognize = whisper.recognizer(settings, models_dir, model)  # cached per model
-        files, info = transcript_step(wav, regions, recognize, options, out,
-                                      on_progress=transcription_progress(context, key))
+        return PendingTranscript(
+            key, storage.artifacts.find(key, "speech_audio", fps["speech_audio"], "wav"),
+            storage.artifacts.find(key, "speech_regions", fps["speech_regions"], "regions"),
+            model, AsrOptions(language=heard["transcript_language"] or None,
+                              beam_size=settings.beam_size, task=str(heard["task"]),
+                              english_only=whisper.english_only(settings, models_dir, model)))
+
+    def ahead(items: list[tuple[str, dict[str, str]]]) -> dict[str, float]:
+        if len(items) > 1:
+            ready.update(transcribe_short_files(
+                [pending(key, fps) for key, fps in items],
+                lambda model: whisper.many_recognizer(settings, models_dir, model)))
+        return {key: made.seconds for key, made in ready.items()}
+
+    def compute(key: str, out: Path, fps: dict[str, str]) -> StepResult:
+        job = pending(key, fps)
+        heard = storage.artifacts.info(key, "spoken_language", fps["spoken_language"])
+        if key in ready:
+            files, info = write_transcript(ready.pop(key), out)
+        else:
+            recognize = whisper.recognizer(settings, models_dir, job.model)  # cached per model
+            files, info = transcript_step(job.wav, job.regions, recognize, job.options, out,
+                                          on_progress=transcription_progress(context, key))
         # "language" is the language of the words (English when translating): what the
         # correction and the subtitle file names go by; the spoken one is kept beside it.
         written = heard["subtitle_language"] or info["language"]
-        info.update(model=model, task=options.task, language=written,
+        info.update(model=job.model, task=job.options.task, language=written,
                     subtitle_language=written, spoken_language=heard["language"],
                     spoken_language_probability=heard["language_probability"])
         return files, info
-    return materialize_partitions(context, "transcript", pipeline, storage, compute)
+    return materialize_partitions(context, "transcript", pipeline, storage, compute,
+                                  ahead=ahead)

@@ -23,6 +23,7 @@ from media_pipeline.asr.language import (
 )
 from media_pipeline.asr.models import (
     ENGLISH_ONLY_SUFFIX,
+    SHARED_BATCH_MEMORY_MB,
     batch_size_for,
     device_error,
     is_english_only,
@@ -32,15 +33,17 @@ from media_pipeline.asr.models import (
 from media_pipeline.asr.models import resolve_model_dir as resolve_model
 from media_pipeline.asr.transcribe import (
     AsrOptions,
+    SpeechClip,
     Transcript,
     TranscriptSegment,
+    transcribe_clips,
     transcribe_regions,
 )
 from media_pipeline.audio.vad import SpeechRegion
 from media_pipeline.errors import ModelUnavailableError
 from media_pipeline.settings import PipelineSettings
 from media_pipeline.stages.language import LanguageDetector
-from media_pipeline.stages.transcription import Recognizer
+from media_pipeline.stages.transcription import ManyRecognizer, Recognizer
 from media_pipeline.subtitles.model import Word
 
 
@@ -91,6 +94,20 @@ class WhisperResource(dg.ConfigurableResource):  # type: ignore[misc]
                 return transcribe_regions(loaded, samples, rate,
                                           regions, replace(options, batch_size=batch),
                                           on_progress=on_progress)
+        return recognize
+
+    def many_recognizer(self, settings: PipelineSettings, models_dir: Path,
+                        model: str | None = None) -> ManyRecognizer:
+        """Transcription of several files in shared batches with ``model``."""
+        model_dir = str(self.model_dir(settings, models_dir, model))
+        loaded = load_whisper(model_dir, settings.device, settings.compute_type,
+                              settings.cpu_threads)
+        batch = batch_size_for(model_dir, settings.device, settings.beam_size,
+                               SHARED_BATCH_MEMORY_MB)
+
+        def recognize(clips: list[SpeechClip], options: AsrOptions) -> list[Transcript]:
+            with on_device(settings):
+                return transcribe_clips(loaded, clips, replace(options, batch_size=batch))
         return recognize
 
     def detector(self, settings: PipelineSettings, models_dir: Path) -> LanguageDetector | None:
@@ -174,6 +191,15 @@ class FakeWhisperResource(WhisperResource):
                       options: AsrOptions, on_progress: Callable[[float], None] | None = None,
                       ) -> Transcript:
             return fake_transcript(words, regions, options.language or self.language)
+        return recognize
+
+    def many_recognizer(self, settings: PipelineSettings, models_dir: Path,
+                        model: str | None = None) -> ManyRecognizer:
+        words = self.transcript.split()
+
+        def recognize(clips: list[SpeechClip], options: AsrOptions) -> list[Transcript]:
+            return [fake_transcript(words, c.regions, options.language or self.language)
+                    for c in clips]
         return recognize
 
     def detector(self, settings: PipelineSettings, models_dir: Path) -> LanguageDetector | None:

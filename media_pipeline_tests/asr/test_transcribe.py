@@ -2,10 +2,17 @@ import itertools
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from media_pipeline.asr.models import load_whisper, resolve_model_dir
-from media_pipeline.asr.transcribe import AsrOptions, Transcript, transcribe_regions
+from media_pipeline.asr.transcribe import (
+    AsrOptions,
+    SpeechClip,
+    Transcript,
+    transcribe_clips,
+    transcribe_regions,
+)
 from media_pipeline.audio.decode import decode_mono
 from media_pipeline.audio.loudness import normalize_loudness
 from media_pipeline.audio.vad import speech_regions
@@ -87,3 +94,27 @@ def test_bundled_base_is_reassembled_once(tmp_path: Path) -> None:
     again = resolve_model_dir("base", tmp_path)
     assert again == first and (again / "model.bin").stat().st_mtime_ns == stamp
     assert (again / "config.json").exists() and (again / "tokenizer.json").exists()
+
+
+def test_files_batched_together_read_as_each_alone(tiny: Any, corpus: Path) -> None:
+    # Short files share batches (a window never spans two of them): every file reads the
+    # same words as alone, at the same times (faster-whisper may shorten a window's first
+    # word when the window does not start the audio), and a file without speech stays empty.
+    paths = [corpus / "jfk" / "jfk.flac", corpus / "librispeech" / "2412-153948-0000.flac",
+             corpus / "librispeech" / "61-70968-0000.flac"]
+    clips = []
+    for path in paths:
+        audio, _ = normalize_loudness(decode_mono(path), 16000, -20.0)
+        clips.append(SpeechClip(audio, 16000, speech_regions(audio, 16000)))
+    clips.insert(1, SpeechClip(np.zeros(16000, dtype=np.float32), 16000, []))
+    options = AsrOptions(english_only=True)
+    together = transcribe_clips(tiny, clips, options)
+    alone = [transcribe_regions(tiny, c.samples, 16000, c.regions, options) for c in clips]
+    assert [[s.text for s in t.segments] for t in together] == \
+        [[s.text for s in t.segments] for t in alone]
+    pairs = [(a, b) for t, u in zip(together, alone, strict=True)
+             for a, b in zip(t.words, u.words, strict=True)]
+    assert all(a.end_ms == b.end_ms and abs(a.start_ms - b.start_ms) <= 100 for a, b in pairs)
+    assert sum(a.start_ms != b.start_ms for a, b in pairs) <= len(clips)
+    assert together[1].segments == () and together[0].segments and together[3].segments
+    assert [t.speech_ms for t in together] == [t.speech_ms for t in alone]
