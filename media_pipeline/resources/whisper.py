@@ -67,7 +67,7 @@ class WhisperResource(dg.ConfigurableResource):  # type: ignore[misc]
         ids = []
         for name in candidate_models(settings):
             try:
-                ids.append(model_identity(name, self.model_dir(settings, models_dir, name)))
+                ids.append(model_identity(name, models_dir))
             except ModelUnavailableError:
                 if name == _named(settings, None) or settings.model == AUTO_MODEL:
                     raise  # a model the transcript needs: fail clearly now
