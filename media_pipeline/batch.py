@@ -222,7 +222,7 @@ def _warm_up(storage: StorageResource, settings: PipelineSettings) -> None:
         for model in candidate_models(settings):  # the detector and the transcribers
             storage.whisper.recognizer(settings, storage.data.models_dir, model)
         if settings.speakers != "off":
-            load_encoder()  # torch and resemblyzer: a second of imports off the speakers step
+            load_encoder()  # the speaker encoder's weights, read off the speakers step
 
 
 def _up_to_date(row: LibraryRow | None, fingerprint: str) -> bool:
