@@ -16,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 
 from media_pipeline.assets import progress
-from media_pipeline.assets.partitioned import partitions_listed_once
+from media_pipeline.assets.partitioned import one_planned_event_per_asset, partitions_listed_once
 from media_pipeline.audio.speaker_encoder import load_encoder
 from media_pipeline.automation.batching import plan_runs
 from media_pipeline.automation.recovery import RunOwner, reap_dead_runs
@@ -288,7 +288,7 @@ class _Runner:
                 if first in self.order and last in self.order else [first, last])
         # Creating the run lists the media partitions once per asset otherwise (0.7 s of a
         # run over 8 files); none is added while the run lasts.
-        with partitions_listed_once(self.instance):
+        with partitions_listed_once(self.instance), one_planned_event_per_asset(first != last):
             result = self.job.execute_in_process(
                 instance=self.instance, tags={**range_tags(first, last), **self.tags},
                 run_config=QUIET_RUN_CONFIG, raise_on_error=False,

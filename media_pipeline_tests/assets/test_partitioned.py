@@ -1,9 +1,16 @@
-"""The per-asset loop's bookkeeping: one listing of the media partitions per step."""
+"""The per-asset loop's bookkeeping: one listing of the media partitions per step, and one
+planned event per asset for runs over many files."""
+
+import os
 
 import dagster as dg
 
-from media_pipeline.assets.partitioned import partitions_listed_once
-from media_pipeline.partitions import MEDIA_PARTITIONS_NAME
+from media_pipeline.assets.partitioned import (
+    PLANNED_SUBSET_ENV,
+    one_planned_event_per_asset,
+    partitions_listed_once,
+)
+from media_pipeline.partitions import MEDIA_PARTITIONS_NAME, media_partitions, range_tags
 
 
 def test_partitions_are_listed_once_inside_the_block_and_live_after_it() -> None:
@@ -18,3 +25,43 @@ def test_partitions_are_listed_once_inside_the_block_and_live_after_it() -> None
         assert list(instance.get_dynamic_partitions(MEDIA_PARTITIONS_NAME)) == ["a", "b"]
     assert instance.has_dynamic_partition(MEDIA_PARTITIONS_NAME, "c")
     assert list(instance.get_dynamic_partitions(MEDIA_PARTITIONS_NAME)) == ["a", "b", "c"]
+
+
+def test_a_nested_block_leaves_the_outer_listing_in_place() -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(MEDIA_PARTITIONS_NAME, ["a"])
+    with partitions_listed_once(instance):
+        assert instance.has_dynamic_partition(MEDIA_PARTITIONS_NAME, "a")
+        with partitions_listed_once(instance):
+            pass
+        instance._event_storage.add_dynamic_partitions(MEDIA_PARTITIONS_NAME, ["b"])
+        assert not instance.has_dynamic_partition(MEDIA_PARTITIONS_NAME, "b")
+    assert instance.has_dynamic_partition(MEDIA_PARTITIONS_NAME, "b")
+
+
+@dg.asset(partitions_def=media_partitions, backfill_policy=dg.BackfillPolicy.single_run())
+def each(context: dg.AssetExecutionContext) -> None:
+    if "bad" in context.partition_keys:
+        raise ValueError("bad file")
+
+
+def planned_events(instance: dg.DagsterInstance, keys: list[str], one_event: bool,
+                   ) -> tuple[bool, int]:
+    job = dg.Definitions(assets=[each]).resolve_implicit_global_asset_job_def()
+    with one_planned_event_per_asset(one_event):
+        result = job.execute_in_process(instance=instance, raise_on_error=False,
+                                        tags=range_tags(keys[0], keys[-1]))
+    planned = instance.get_records_for_run(
+        result.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED).records
+    return result.success, len(planned)
+
+
+def test_a_run_over_many_files_plans_each_asset_in_one_event() -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(MEDIA_PARTITIONS_NAME, ["a", "b", "c", "bad"])
+    assert planned_events(instance, ["a", "c"], one_event=True) == (True, 1)
+    assert planned_events(instance, ["a", "c"], one_event=False) == (True, 3)
+    assert PLANNED_SUBSET_ENV not in os.environ  # only inside the block
+    # A lone file's run plans per partition, so Dagster marks the failed one.
+    assert planned_events(instance, ["bad"], one_event=False) == (False, 1)
+    assert dg.AssetKey("each") in instance.get_asset_keys()
