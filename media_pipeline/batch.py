@@ -7,34 +7,32 @@ each (one model load for many files), and a batch that still fails is retried on
 per run so the failure lands on the file that caused it.
 """
 
+from __future__ import annotations
+
 import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import dagster as dg
-
-from media_pipeline.assets import progress
-from media_pipeline.assets.partitioned import one_planned_event_per_asset, partitions_listed_once
+from media_pipeline.asr.candidates import candidate_models, models_identity
 from media_pipeline.audio.speaker_encoder import load_encoder
-from media_pipeline.automation.batching import plan_runs
-from media_pipeline.automation.recovery import RunOwner, reap_dead_runs
-from media_pipeline.automation.reprocess import stale_keys
-from media_pipeline.definitions import build_definitions
 from media_pipeline.errors import ConfigurationError, MediaPipelineError
-from media_pipeline.jobs.instance import open_instance
 from media_pipeline.library.db import Library, LibraryRow
-from media_pipeline.partitions import MEDIA_PARTITIONS_NAME, SUBTITLES_JOB, range_tags
-from media_pipeline.resources.storage import StorageResource
-from media_pipeline.resources.whisper import WhisperResource, candidate_models
 from media_pipeline.settings import PipelineSettings, RuntimeSettings
+from media_pipeline.stages.fingerprints import media_fingerprints
 from media_pipeline.stages.music import media_settings, settings_for_lyrics
 from media_pipeline.stages.sidecars import already_subtitled, sidecar_language, sidecars_current
-from media_pipeline.store.fingerprints import ASSETS
 from media_pipeline.store.intake import list_media_files, store_file
 from media_pipeline.store.lyrics import read_lyrics_file, sidecar_lyrics, store_lyrics
 from media_pipeline.store.paths import DataRoot
+
+if TYPE_CHECKING:  # the run machinery is imported when a file needs a run, not for a rerun
+    import dagster as dg
+
+    from media_pipeline.resources.storage import StorageResource
+    from media_pipeline.resources.whisper import WhisperResource
 
 
 @dataclass
@@ -80,7 +78,18 @@ class Batch:
 
     @property
     def storage(self) -> StorageResource:
+        from media_pipeline.resources.storage import StorageResource
+
         return StorageResource.of(self.runtime, self.whisper)
+
+    def fingerprints(self, settings: PipelineSettings, key: str | None = None,
+                     ) -> dict[str, str]:
+        """Every asset's fingerprint for ``key``, without Dagster (for a given fake
+        recognizer, with its identity); raises when a model the settings need is not here."""
+        data = DataRoot.of(self.runtime)
+        identity = (self.whisper.identity(settings, data.models_dir) if self.whisper
+                    else models_identity(settings, data.models_dir))
+        return media_fingerprints(data, settings, key, identity)
 
     @property
     def library(self) -> Library:
@@ -156,22 +165,22 @@ def _settings_per_file(files: list[Path], keys: dict[str, str | None], runtime: 
 def _process_keys(keys: dict[str, str | None], batch: Batch, settings: PipelineSettings,
                   ) -> dict[str, FileResult]:
     """Run the media ``keys`` (source → key) that are not up to date; their results."""
-    storage = batch.storage
     try:
-        storage.fingerprints(settings)  # resolves the model: fails clearly if it is not here
+        batch.fingerprints(settings)  # resolves the model: fails clearly if it is not here
     except MediaPipelineError as exc:
         return {s: FileResult(s, k, "failed", exc.user_message) for s, k in keys.items()}
     wanted = list(dict.fromkeys(k for k in keys.values() if k))
     known = batch.library.get_many(wanted)
-    fingerprints = {k: storage.fingerprints(settings, k) for k in wanted}
+    fingerprints = {k: batch.fingerprints(settings, k) for k in wanted}
     pending = [k for k in wanted if not _up_to_date(known.get(k),
                                                     fingerprints[k]["library_entry"])
                or not sidecars_current(DataRoot.of(batch.runtime), settings, k, fingerprints[k])]
     skipped = _already_subtitled(batch, settings, pending, known)
     pending = [k for k in pending if k not in skipped]
-    if any(storage.artifacts.manifest(k, "transcript", fingerprints[k]["transcript"]) is None
+    artifacts = DataRoot.of(batch.runtime).artifacts
+    if any(artifacts.manifest(k, "transcript", fingerprints[k]["transcript"]) is None
            for k in pending):  # the model will be needed: load it while the first stages run
-        threading.Thread(target=_warm_up, args=(storage, settings), daemon=True).start()
+        threading.Thread(target=_warm_up, args=(batch, settings), daemon=True).start()
     seconds: dict[str, float] = {}
     if pending:
         run_pending(pending, batch, settings, seconds)
@@ -214,11 +223,12 @@ def _already_subtitled(batch: Batch, settings: PipelineSettings, keys: list[str]
     return out
 
 
-def _warm_up(storage: StorageResource, settings: PipelineSettings) -> None:
+def _warm_up(batch: Batch, settings: PipelineSettings) -> None:
     """Import the audio stack and load the model in the background; failures surface later."""
     with contextlib.suppress(Exception):
         import pyloudnorm  # noqa: F401  (scipy.signal takes about a second to import)
 
+        storage = batch.storage
         for model in candidate_models(settings):  # the detector and the transcribers
             storage.whisper.recognizer(settings, storage.data.models_dir, model)
         if settings.speakers != "off":
@@ -234,6 +244,14 @@ def run_pending(pending: list[str], batch: Batch, settings: PipelineSettings,
                 seconds: dict[str, float]) -> None:
     """Run ``pending`` media the one batching way (automation/batching.py); a batch that
     fails is run again one file per run, so each failure lands on its own file."""
+    from media_pipeline.assets import progress
+    from media_pipeline.assets.selection import needed_assets
+    from media_pipeline.automation.batching import plan_runs
+    from media_pipeline.automation.recovery import RunOwner, reap_dead_runs
+    from media_pipeline.definitions import build_definitions
+    from media_pipeline.jobs.instance import open_instance
+    from media_pipeline.partitions import MEDIA_PARTITIONS_NAME, SUBTITLES_JOB
+
     data = DataRoot.of(batch.runtime)
     instance = open_instance(data.dagster_home, batch.runtime)
     reap_dead_runs(instance, data.locks_dir)  # a killed `process` must not hold pool slots
@@ -284,6 +302,12 @@ class _Runner:
 
     def run(self, first: str, last: str) -> bool:
         """One run over ``first``..``last``; a lone file's failure goes to the library."""
+        from media_pipeline.assets.partitioned import (
+            one_planned_event_per_asset,
+            partitions_listed_once,
+        )
+        from media_pipeline.partitions import range_tags
+
         keys = (self.order[self.order.index(first): self.order.index(last) + 1]
                 if first in self.order and last in self.order else [first, last])
         # Creating the run lists the media partitions once per asset otherwise (0.7 s of a
@@ -308,43 +332,6 @@ class _Runner:
             row = rows.get(key)
             if row is None or row.status != "completed":
                 self.run(key, key)
-
-
-def needed_assets(storage: StorageResource, settings: PipelineSettings,
-                  keys: list[str]) -> list[dg.AssetKey] | None:
-    """The subtitle assets a run over ``keys`` must execute; None for all of them.
-
-    The steps before ``cues`` whose artifacts every key already has are left out, so a late
-    setting (the profile, the dictionary) runs no decode, detection or recognition step at
-    all: cached steps cost nothing to compute but still a Dagster materialization event per
-    file each. From ``cues`` on, every step runs (edits and library rows are decided there).
-    """
-    before_cues = upstream_closure("cues")
-    fingerprints = [storage.fingerprints(settings, k) for k in keys]
-    sealed: set[str] = set()
-    for name, facts in ASSETS.items():
-        if (name in before_cues and all(u in sealed for u in facts.upstream)
-                and all(storage.artifacts.manifest(k, name, fp[name]) is not None
-                        for k, fp in zip(keys, fingerprints, strict=True))):
-            sealed.add(name)
-    # The probe always runs: planning seals it before any run, so the run is what records
-    # its materialization (streams, tracks) in Dagster; it is a cached read.
-    left_out = sealed - {"source_media"}
-    if not left_out:
-        return None
-    return [dg.AssetKey(name) for name in ASSETS if name not in left_out]
-
-
-def upstream_closure(asset: str) -> set[str]:
-    """Every asset ``asset`` reads from, directly or not."""
-    out: set[str] = set()
-    todo = list(ASSETS[asset].upstream)
-    while todo:
-        name = todo.pop()
-        if name not in out:
-            out.add(name)
-            todo.extend(ASSETS[name].upstream)
-    return out
 
 
 def _failure_message(result: dg.ExecuteInProcessResult) -> str:
@@ -377,6 +364,9 @@ def reprocess_stale(batch: Batch, settings: PipelineSettings, limit: int | None 
                     ) -> ReprocessResult:
     """Re-run stale partitions here, one batch run (one model load) at a time; each song
     with the model its lyrics call for. ``on_selected`` hears how many will run."""
+    from media_pipeline.automation.reprocess import stale_keys
+    from media_pipeline.jobs.instance import open_instance
+
     storage = batch.storage
     stale = stale_keys(storage, settings)
     selected = stale[:limit] if limit else stale

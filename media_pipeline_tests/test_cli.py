@@ -29,6 +29,17 @@ def test_process_json_contract(tmp_path: Path, corpus: Path) -> None:
     assert len(good["key"]) == 16
     assert failed["status"] == "failed" and "not a media file" in failed["error"]
 
+    # The same good file again: answered from the library, without importing Dagster or a
+    # model (the rerun of unchanged files is bounded at 5 % of the first run).
+    rerun = ("import sys; from media_pipeline.cli.main import main; code = main(sys.argv[1:]); "
+             "print('heavy:', sorted(m for m in ('dagster', 'faster_whisper', 'torch') "
+             "if m in sys.modules), file=sys.stderr); raise SystemExit(code)")
+    again = subprocess.run([sys.executable, "-c", rerun, *cmd[3:5], *cmd[6:]],
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["outputs"] == good["outputs"]
+    assert "heavy: []" in again.stderr
+
 
 def test_unknown_profile_is_a_clear_error(tmp_path: Path, corpus: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "media_pipeline.cli.main", "process",

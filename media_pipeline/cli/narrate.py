@@ -15,7 +15,6 @@ from tqdm import tqdm
 
 from media_pipeline.cli.options import DATA_DIR_HELP, fail, runtime_from_args
 from media_pipeline.errors import MediaPipelineError
-from media_pipeline.jobs.narration_service import NarrationService
 from media_pipeline.settings import narration_settings_from_env
 from media_pipeline.store.narration import add_progress_listener, remove_progress_listener
 
@@ -57,6 +56,8 @@ def cmd_narrate(args: argparse.Namespace) -> int:
         text = _read_text(args.text_file)
     except (OSError, UnicodeDecodeError) as exc:
         return fail(f"cannot read {args.text_file}: {exc.__class__.__name__}")
+    from media_pipeline.jobs.narration_service import NarrationService  # Dagster: lazily
+
     service = NarrationService(runtime_from_args(args), settings)
     bar = tqdm(total=0, unit="chunk", desc="narration", disable=args.no_progress or None,
                file=sys.stderr, dynamic_ncols=True)

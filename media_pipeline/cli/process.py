@@ -7,7 +7,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from media_pipeline.automation.repair import waiting_reasons
 from media_pipeline.batch import Batch, FileResult, process_files
 from media_pipeline.cli.options import (
     DATA_DIR_HELP,
@@ -18,7 +17,6 @@ from media_pipeline.cli.options import (
     runtime_from_args,
     settings_from_args,
 )
-from media_pipeline.jobs.instance import open_instance
 from media_pipeline.library.db import Library
 from media_pipeline.library.sidecars import SidecarStore
 from media_pipeline.settings import RuntimeSettings
@@ -134,6 +132,9 @@ def printable(name: str) -> str:
 
 def _waiting(runtime: RuntimeSettings, ages: dict[str, float]) -> dict[str, str]:
     """Why each pending file waits, from the runs in the instance (when there is one)."""
+    from media_pipeline.automation.repair import waiting_reasons
+    from media_pipeline.jobs.instance import open_instance
+
     home = DataRoot.of(runtime).dagster_home
     if not (home / "dagster.yaml").exists():
         return {}

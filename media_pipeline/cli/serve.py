@@ -6,7 +6,6 @@ import os
 import sys
 from typing import Any
 
-from media_pipeline.api.server import serve
 from media_pipeline.batch import Batch, reprocess_stale
 from media_pipeline.cli.options import (
     DATA_DIR_HELP,
@@ -45,6 +44,8 @@ def add_serve_parsers(sub: Any) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     runtime = runtime_from_args(args)
     try:
+        from media_pipeline.api.server import serve  # the API and Dagster: only to serve
+
         code = serve(runtime, pipeline_settings_from_env(), args.host, args.port, args.ui_port)
     except SystemExit as exc:  # SIGTERM, once serve() has stopped everything it started
         code = exc.code if isinstance(exc.code, int) else 0

@@ -4,16 +4,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from media_pipeline.audio.separation import separation_identity
-from media_pipeline.library.cleanup_reverts import media_reverts_digest
 from media_pipeline.library.db import Library
-from media_pipeline.library.dictionary import media_dictionary_digest
-from media_pipeline.library.speaker_names import speaker_names, speaker_names_digest
 from media_pipeline.resources.whisper import FakeWhisperResource, WhisperResource
 from media_pipeline.settings import PipelineSettings, RuntimeSettings
+from media_pipeline.stages.fingerprints import demucs_dir, media_fingerprints
 from media_pipeline.store.artifacts import ArtifactStore
-from media_pipeline.store.fingerprints import ExtraInputs, asset_fingerprints
-from media_pipeline.store.lyrics import lyrics_digest
 from media_pipeline.store.paths import DEFAULT_LOCK_TIMEOUT_S, DataRoot
 
 
@@ -66,28 +61,13 @@ class StorageResource(dg.ConfigurableResource):  # type: ignore[misc]
 
     def demucs_dir(self, settings: PipelineSettings) -> Path:
         """Where Demucs weights are looked for first (see audio/separation.py)."""
-        chosen = settings.separation_models_dir
-        return (Path(chosen).expanduser().resolve() if chosen
-                else self.data.models_dir / "demucs")
+        return demucs_dir(self.data, settings)
 
     def fingerprints(self, settings: PipelineSettings, key: str | None = None) -> dict[str, str]:
-        """Every asset's fingerprint for media ``key`` under ``settings``.
-
-        A key's own lyrics, dictionary entries and undone cleanup changes enter only its own
-        fingerprints; without a key, the result is that of a media with none of them.
-        """
-        library = self.library()
-        separation = separation_identity(settings.separation, settings.separation_model,
-                                         self.demucs_dir(settings))
-        if separation:  # the block length changes the stem slightly
-            separation += f"@{settings.separation_segment_s:g}s"
-        extra = ExtraInputs(
-            model_identity=self.whisper.identity(settings, self.data.models_dir),
-            dictionary=media_dictionary_digest(library, key),
-            lyrics=lyrics_digest(self.root, key), separation_model=separation,
-            cleanup_reverts=media_reverts_digest(library, key),
-            speaker_names=speaker_names_digest(speaker_names(library, key)))
-        return asset_fingerprints(settings, extra)
+        """Every asset's fingerprint for media ``key`` under ``settings`` (see
+        :func:`stages.fingerprints.media_fingerprints`)."""
+        return media_fingerprints(self.data, settings, key,
+                                  self.whisper.identity(settings, self.data.models_dir))
 
 
 def _fake_transcript(whisper: WhisperResource | None) -> str | None:

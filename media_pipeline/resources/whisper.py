@@ -14,6 +14,11 @@ from pathlib import Path
 import dagster as dg
 import numpy as np
 
+from media_pipeline.asr.candidates import (
+    detector_model,
+    models_identity,
+    named_model,
+)
 from media_pipeline.asr.language import (
     AUTO_MODEL,
     LanguageGuess,
@@ -28,7 +33,6 @@ from media_pipeline.asr.models import (
     device_error,
     is_english_only,
     load_whisper,
-    model_identity,
 )
 from media_pipeline.asr.models import resolve_model_dir as resolve_model
 from media_pipeline.asr.transcribe import (
@@ -57,26 +61,15 @@ class WhisperResource(dg.ConfigurableResource):  # type: ignore[misc]
     def model_dir(self, settings: PipelineSettings, models_dir: Path,
                   model: str | None = None) -> Path:
         """The model's folder; raises ModelUnavailableError when it is not on this machine."""
-        return resolve_model(_named(settings, model), models_dir)
+        return resolve_model(named_model(settings, model), models_dir)
 
     def identity(self, settings: PipelineSettings, models_dir: Path) -> str:
-        """A short id of every model these settings may use (detector and transcribers): part
-        of the spoken language's and the transcript's fingerprints. Raises for an unknown
-        task or a model that is not here, before any file runs."""
-        check_task(settings)
-        ids = []
-        for name in candidate_models(settings):
-            try:
-                ids.append(model_identity(name, models_dir))
-            except ModelUnavailableError:
-                if name == _named(settings, None) or settings.model == AUTO_MODEL:
-                    raise  # a model the transcript needs: fail clearly now
-                ids.append(f"missing:{name}")  # the detector of a forced model: optional
-        return ids[0] if len(ids) == 1 else "+".join(ids)
+        """See :func:`asr.candidates.models_identity`."""
+        return models_identity(settings, models_dir)
 
     def english_only(self, settings: PipelineSettings, models_dir: Path,
                      model: str | None = None) -> bool:
-        name = _named(settings, model)
+        name = named_model(settings, model)
         return is_english_only(name, self.model_dir(settings, models_dir, name))
 
     def recognizer(self, settings: PipelineSettings, models_dir: Path,
@@ -141,29 +134,6 @@ def on_device(settings: PipelineSettings) -> Iterator[None]:
         raise device_error(settings.device, settings.compute_type, exc) from exc
 
 
-def _named(settings: PipelineSettings, model: str | None) -> str:
-    if model is not None:
-        return model
-    return settings.multilingual_model if settings.model == AUTO_MODEL else settings.model
-
-
-def detector_model(settings: PipelineSettings) -> str:
-    """The model that detects the language: a forced model that is not ``*.en`` itself,
-    else the multilingual model."""
-    if settings.model != AUTO_MODEL and not settings.model.endswith(ENGLISH_ONLY_SUFFIX):
-        return settings.model
-    return settings.multilingual_model
-
-
-def candidate_models(settings: PipelineSettings) -> list[str]:
-    """Every model these settings may load for a file, detector first."""
-    if settings.language and settings.model != AUTO_MODEL:
-        return [settings.model]  # forced language and model: no detection at all
-    chosen = ([settings.english_model, settings.multilingual_model]
-              if settings.model == AUTO_MODEL else [settings.model])
-    return list(dict.fromkeys([detector_model(settings), *chosen]))
-
-
 class FakeWhisperResource(WhisperResource):
     """Says ``transcript`` over whatever audio it is given (tests only); hears the forced
     language, else ``language``."""
@@ -181,7 +151,7 @@ class FakeWhisperResource(WhisperResource):
 
     def english_only(self, settings: PipelineSettings, models_dir: Path,
                      model: str | None = None) -> bool:
-        return _named(settings, model).endswith(ENGLISH_ONLY_SUFFIX)
+        return named_model(settings, model).endswith(ENGLISH_ONLY_SUFFIX)
 
     def recognizer(self, settings: PipelineSettings, models_dir: Path,
                    model: str | None = None) -> Recognizer:
