@@ -224,15 +224,18 @@ def _already_subtitled(batch: Batch, settings: PipelineSettings, keys: list[str]
 
 
 def _warm_up(batch: Batch, settings: PipelineSettings) -> None:
-    """Import the audio stack and load the model in the background; failures surface later."""
+    """Import the audio stack and load the models in the background, in the order the steps
+    need them (loudness, speakers, then Whisper); failures surface later."""
     with contextlib.suppress(Exception):
         import pyloudnorm  # noqa: F401  (scipy.signal takes about a second to import)
 
+        if settings.speakers != "off":
+            import sklearn.cluster  # noqa: F401  (the speakers' clustering)
+
+            load_encoder()  # the speaker encoder's weights, read off the speakers step
         storage = batch.storage
         for model in candidate_models(settings):  # the detector and the transcribers
             storage.whisper.recognizer(settings, storage.data.models_dir, model)
-        if settings.speakers != "off":
-            load_encoder()  # the speaker encoder's weights, read off the speakers step
 
 
 def _up_to_date(row: LibraryRow | None, fingerprint: str) -> bool:

@@ -6,10 +6,10 @@ fixed windows cut from one block of audio at a time, so memory is bounded by the
 never the file. Loaded once per process (:func:`load_encoder`); a missing weight file or
 package raises :class:`SpeakerModelMissing`, which the stage turns into a skipped step.
 
-The LSTM runs in numpy on the weights read straight from the file (audio/torch_weights.py):
-importing torch and resemblyzer cost 1.7 s of CPU and 240 MB in every process that labels
-speakers, more than the numpy LSTM's extra time (0.44 s per 64 windows against torch's
-0.28 s on one thread; the embeddings agree to 1e-6).
+The weights are read straight from the file (audio/torch_weights.py) and the network runs
+as an ONNX graph in onnxruntime (audio/ge2e_graph.py): importing torch and resemblyzer cost
+1.7 s of CPU and 240 MB in every process that labels speakers; the embeddings agree with
+resemblyzer's own forward to 1e-6.
 """
 
 import functools
@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from media_pipeline.audio.ge2e_graph import GE2ESession, ge2e_model
 from media_pipeline.audio.torch_weights import UnreadableWeights, read_legacy_state_dict
 from media_pipeline.errors import MediaPipelineError
 
@@ -47,9 +48,6 @@ def weights_path() -> Path:
     return Path(next(iter(spec.submodule_search_locations))).resolve() / "pretrained.pt"
 
 
-LAYERS = 3
-
-
 class SpeakerEncoder:
     """GE2E embeddings of short audio windows, on the CPU."""
 
@@ -57,13 +55,7 @@ class SpeakerEncoder:
         if not weights.is_file():
             raise SpeakerModelMissing(f"no weight file at {weights}")
         try:
-            state = read_legacy_state_dict(weights)
-            # (input → gates, state → gates transposed, both biases) per LSTM layer.
-            self.layers = [(np.ascontiguousarray(state[f"lstm.weight_ih_l{n}"].T),
-                            np.ascontiguousarray(state[f"lstm.weight_hh_l{n}"].T),
-                            state[f"lstm.bias_ih_l{n}"] + state[f"lstm.bias_hh_l{n}"])
-                           for n in range(LAYERS)]
-            self.linear = (np.ascontiguousarray(state["linear.weight"].T), state["linear.bias"])
+            self.session = GE2ESession(ge2e_model(read_legacy_state_dict(weights)))
         except (UnreadableWeights, KeyError) as exc:
             raise SpeakerModelMissing(f"{weights} is not resemblyzer's encoder ({exc})") from exc
         self.identity = f"ge2e-{weights.stat().st_size}"
@@ -90,32 +82,7 @@ class SpeakerEncoder:
     def embed(self, frames: np.ndarray) -> np.ndarray:
         """(batch, 256) unit embeddings of (batch, time, 40) mel frames: the LSTM's last
         state through the linear layer and ReLU, L2-normalized (resemblyzer's forward)."""
-        batch, steps, _ = frames.shape
-        inputs = frames.astype(np.float32)
-        state = np.zeros((batch, 0), np.float32)
-        for w_input, w_state, bias in self.layers:
-            size = w_state.shape[0]
-            # The input's share of every step's gates in one product, then only the state's.
-            gates_in = (inputs.reshape(batch * steps, -1) @ w_input + bias).reshape(
-                batch, steps, 4 * size)
-            state = np.zeros((batch, size), np.float32)
-            cell = np.zeros((batch, size), np.float32)
-            outputs = np.empty((batch, steps, size), np.float32)
-            for t in range(steps):
-                gates = gates_in[:, t] + state @ w_state
-                cell = (_sigmoid(gates[:, size:2 * size]) * cell
-                        + _sigmoid(gates[:, :size]) * np.tanh(gates[:, 2 * size:3 * size]))
-                state = _sigmoid(gates[:, 3 * size:]) * np.tanh(cell)
-                outputs[:, t] = state
-            inputs = outputs
-        w_linear, b_linear = self.linear
-        embeds = np.maximum(state @ w_linear + b_linear, 0.0)
-        norms = np.linalg.norm(embeds, axis=1, keepdims=True)
-        return np.asarray(embeds / np.maximum(norms, 1e-12), np.float32)
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return np.asarray(0.5 * (np.tanh(0.5 * x) + 1.0), np.float32)
+        return self.session.embed(frames)
 
 
 N_FFT, HOP, N_MELS = 400, 160, 40
