@@ -3,8 +3,8 @@
 from dataclasses import replace
 from pathlib import Path
 
-from media_pipeline.resources.storage import StorageResource
 from media_pipeline.asr.candidates import candidate_models
+from media_pipeline.resources.storage import StorageResource
 from media_pipeline.resources.whisper import FakeWhisperResource
 from media_pipeline.settings import PipelineSettings
 from media_pipeline.store.fingerprints import ASSETS, ExtraInputs, asset_fingerprints
