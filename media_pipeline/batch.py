@@ -225,14 +225,15 @@ def _already_subtitled(batch: Batch, settings: PipelineSettings, keys: list[str]
 
 def _warm_up(batch: Batch, settings: PipelineSettings) -> None:
     """Import the audio stack and load the models in the background, in the order the steps
-    need them (loudness, speakers, then Whisper); failures surface later."""
+    need them (loudness, speakers, then Whisper); failures surface later, in their step."""
     with contextlib.suppress(Exception):
         import pyloudnorm  # noqa: F401  (scipy.signal takes about a second to import)
-
-        if settings.speakers != "off":
+    if settings.speakers != "off":
+        with contextlib.suppress(Exception):  # no encoder here: the step says so, not this
             import sklearn.cluster  # noqa: F401  (the speakers' clustering)
 
             load_encoder()  # the speaker encoder's weights, read off the speakers step
+    with contextlib.suppress(Exception):
         storage = batch.storage
         for model in candidate_models(settings):  # the detector and the transcribers
             storage.whisper.recognizer(settings, storage.data.models_dir, model)
