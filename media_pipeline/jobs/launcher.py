@@ -65,6 +65,13 @@ class LocalRunLauncher(dg.DefaultRunLauncher):
         run = self._instance.get_run_by_id(run_id)
         if run is None or run.is_finished:
             return False
+        if (run.status == dg.DagsterRunStatus.STARTING
+                and worker_identity(self._instance, run_id) is None):
+            # Launched, no worker process yet. Dagster's own cancel would leave the run
+            # CANCELING: the worker, starting, takes itself for a duplicate and exits, and
+            # the code server reports the run failed. Cancelled now, the worker does not start.
+            self._instance.report_run_canceled(run, "cancelled before its worker started")
+            return True
         try:
             super().terminate(run_id)  # type: ignore[no-untyped-call]
         except Exception:  # the code server may be gone; the watchdog still ends the run

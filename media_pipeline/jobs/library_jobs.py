@@ -27,9 +27,10 @@ class JobService(Protocol):
     def with_outputs(self, job: Job) -> Job: ...
 
 _MEDIA_KEY = re.compile(r"^[0-9a-f]{16}$")
-#: The job state a library row's status reads as (``skipped``: subtitles were already there).
+#: The job state a library row's status reads as (``skipped``: subtitles were already there;
+#: ``cancelled``: a user cancelled the file's run before it finished).
 ROW_STATES = {"completed": JobState.COMPLETED, "failed": JobState.FAILED,
-              "skipped": JobState.COMPLETED}
+              "skipped": JobState.COMPLETED, "cancelled": JobState.CANCELLED}
 
 
 def with_library_facts(service: JobService, job_id: str, job: Job | None) -> Job | None:

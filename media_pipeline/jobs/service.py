@@ -7,7 +7,6 @@ state of its own beyond caches. New runs go to the instance's queue through a
 
 import json
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -246,6 +245,8 @@ class JobService:
                     self.runtime.max_pending_media_jobs:
                 raise TooManyPendingError(waiting, retry_after_s=RETRY_AFTER_S)
             stored = self._store(media, key, probe, move=source_path is None)
+            if (row := self.library.get(key)) is not None and row.status == "cancelled":
+                self.library.set_status(key, "pending")  # asked for again: it runs
             if options.lyrics:  # the music stage reads them from the data root
                 store_lyrics(self.runtime.data_dir, key, options.lyrics)
             name = safe_stem(display_name) + stored.suffix
@@ -296,22 +297,21 @@ class JobService:
 
     # ------------------------------------------------------------- cancelling
     def cancel(self, job_id: str) -> Job:
-        """Cancel the job's active run (queued: at once; running: terminated)."""
+        """Cancel the job's active run (queued: at once; running: terminated). A file still
+        pending in the library is marked cancelled, so the repair sensor, which runs again
+        every pending file whose run ended early, leaves it alone."""
         job = self.require(job_id)
         records = self.instance.get_run_records(dg.RunsFilter(tags={JOB_TAG: job_id}))
+        cancelled = False
         for record in records:
             run = record.dagster_run
             if not run.is_finished and run.status != dg.DagsterRunStatus.CANCELING:
                 self.instance.run_coordinator.cancel_run(run.run_id)
+                cancelled = True
+        row = self.library.get(job.media_key) if cancelled else None
+        if row is not None and row.status == "pending":
+            self.library.set_status(job.media_key, "cancelled", "cancelled by the user")
         return self.get(job_id) or job
-
-    def wait(self, job_id: str, timeout_s: float, until: Callable[[Job], bool]) -> Job:
-        deadline = time.monotonic() + timeout_s
-        job = self.require(job_id)
-        while not until(job) and time.monotonic() < deadline:
-            time.sleep(0.2)
-            job = self.require(job_id)
-        return job
 
     # ---------------------------------------------------------------- editing
     def _edit_base(self, job: Job) -> tuple[str, list[Segment]]:

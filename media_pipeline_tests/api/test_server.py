@@ -253,6 +253,10 @@ def test_cancel_during_transcription(server: Server, corpus: Path) -> None:
     assert server.request("GET", f"/api/jobs/{job_id}/subtitles/srt").status_code == 404
     again = server.request("POST", f"/api/jobs/{job_id}/cancel")
     assert again.status_code == 200 and again.json()["state"] == "cancelled"
+    # The library says so too, so the repair sensor (which runs again every pending file
+    # whose run ended early) never brings a cancelled file back.
+    row = Library(server.data_dir / "library.duckdb").get(job["media_key"])
+    assert row is not None and row.status == "cancelled"
 
 
 def wait_until_no_run_is_active(server: Server, timeout_s: float = 180) -> None:
