@@ -40,8 +40,9 @@ class ManyRecognizer(Protocol):
 SHARED_MAX_SPEECH_MS = 300_000
 """A file with at most this much speech (ten windows) shares batches with other files; a
 longer one fills its own, and reports its progress as it goes."""
-SHARED_MAX_WAV_BYTES = 64 << 20
-"""At most this much decoded audio (about 35 minutes) is held for one shared batch."""
+SHARED_MAX_WAV_BYTES = 16 << 20
+"""At most this much decoded audio (about 9 minutes) is held for one shared batch: held as
+floats, cut to speech and joined, a group holds about four times its WAV bytes."""
 
 
 @dataclass(frozen=True)
