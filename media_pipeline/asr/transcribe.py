@@ -7,7 +7,9 @@ window starting fresh keeps one hallucination from seeding the next.
 """
 
 import bisect
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +32,7 @@ LOGPROB_THRESHOLD = -1.0
 MIN_MEAN_WORD_PROBABILITY = 0.25
 
 
+
 @dataclass(frozen=True)
 class AsrOptions:
     language: str | None = None
@@ -38,6 +41,8 @@ class AsrOptions:
     batch_size: int = 8
     task: str = "transcribe"
     """Whisper's task: transcribe, or translate (English text from any language)."""
+    lanes: int = 1
+    """Batches decoded at once, each on its own thread (the model has as many workers)."""
 
 
 @dataclass(frozen=True)
@@ -89,15 +94,16 @@ def transcribe_regions(
     windows = _windows(speech, sample_rate, cut_map)
     decoder = _WindowDecoder(model, speech, language, options)
     decoded: list[_Decoded] = []
-    # One batch of windows at a time: features and decoder state stay bounded on long files.
-    for first in range(0, len(windows), max(1, options.batch_size)):
-        for window in decoder.decode(windows[first:first + max(1, options.batch_size)]):
-            for seg in window.segments:
-                if should_stop is not None and should_stop():
-                    raise TranscriptionCancelled()
-                if on_progress is not None:
-                    on_progress(float(seg.end))
-            decoded.append(window)
+    # A few batches of windows at a time: features and decoder state stay bounded.
+    with decoder:
+        for batch in decoder.decode_all(windows):
+            for window in batch:
+                for seg in window.segments:
+                    if should_stop is not None and should_stop():
+                        raise TranscriptionCancelled()
+                    if on_progress is not None:
+                        on_progress(float(seg.end))
+                decoded.append(window)
     return _transcript(decoded, cut_map, decoder, language)
 
 
@@ -140,8 +146,9 @@ def transcribe_clips(model: Any, clips: list[SpeechClip], options: AsrOptions,
     decoder = _WindowDecoder(model, np.concatenate(pieces) if pieces else np.zeros(0),
                              language, options)
     decoded: list[_Decoded] = []
-    for first in range(0, len(flat), max(1, options.batch_size)):
-        decoded += decoder.decode(flat[first:first + max(1, options.batch_size)])
+    with decoder:
+        for batch in decoder.decode_all(flat):
+            decoded += batch
     out: list[Transcript] = []
     for clip, span in zip(clips, spans, strict=True):
         if span is None:
@@ -200,22 +207,58 @@ class _Decoded:
 
 class _WindowDecoder:
     """Batched decoding of windows (ms on the cut timeline); a window whose text loops is
-    decoded again alone with temperature fallback (asr/loops.py)."""
+    decoded again alone with temperature fallback (asr/loops.py).
+
+    With ``options.lanes`` above 1, that many batches are decoded at once, one per thread and
+    model worker: on CPU, CTranslate2 spreads a small model's work over its threads poorly
+    (tiny.en on two cores: 30 s with one worker of two threads, 16 s with two of one).
+    """
 
     def __init__(self, model: Any, speech: np.ndarray, language: str | None,
                  options: AsrOptions) -> None:
-        from faster_whisper import BatchedInferencePipeline
-
-        self.speech, self.options = speech, options
-        self.pipeline = BatchedInferencePipeline(model)
+        self.model, self.speech, self.options = model, speech, options
         self.task = "transcribe" if options.english_only else options.task
         self.forced = language
         self.language: str | None = None
         self.language_probability = 0.0
+        self._local = threading.local()
+        self._pool = ThreadPoolExecutor(max(1, options.lanes), "decode")
 
-    def decode(self, windows: list[tuple[int, int]]) -> list[_Decoded]:
-        """Each of ``windows``' segments, in order."""
-        segments, info = self.pipeline.transcribe(
+    def __enter__(self) -> "_WindowDecoder":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # On a cancel, batches not started are dropped; a running one ends first.
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def decode_all(self, windows: list[tuple[int, int]]) -> Iterator[list[_Decoded]]:
+        """Each batch of ``windows``' decoded windows, in order, ``lanes`` batches ahead."""
+        lanes = max(1, self.options.lanes)
+        # Few windows are shared among the lanes rather than left to the first one.
+        size = max(1, min(self.options.batch_size, -(-len(windows) // lanes)))
+        batches = [windows[i:i + size] for i in range(0, len(windows), size)]
+        running = [self._pool.submit(self._decode, b) for b in batches[:lanes]]
+        for n in range(len(batches)):
+            done, language, probability = running.pop(0).result()
+            if n + lanes < len(batches):
+                running.append(self._pool.submit(self._decode, batches[n + lanes]))
+            if self.language is None:  # the first batch's, as when decoded one at a time
+                self.language, self.language_probability = language, probability
+            yield done
+
+    def _pipeline(self) -> Any:
+        """This thread's pipeline (it keeps state between calls)."""
+        from faster_whisper import BatchedInferencePipeline
+
+        if not hasattr(self._local, "pipeline"):
+            self._local.pipeline = BatchedInferencePipeline(self.model)
+        return self._local.pipeline
+
+    def _decode(self, windows: list[tuple[int, int]],
+                ) -> tuple[list[_Decoded], str, float]:
+        """Each of ``windows``' segments, in order; the language Whisper wrote them in."""
+        pipeline = self._pipeline()
+        segments, info = pipeline.transcribe(
             self.speech, language=self.forced, task=self.task,
             beam_size=self.options.beam_size, word_timestamps=True,
             clip_timestamps=[{"start": a / 1000, "end": b / 1000} for a, b in windows],
@@ -225,18 +268,16 @@ class _WindowDecoder:
         for seg in shifted(segments, 0.0):
             index = max(0, bisect.bisect_right(starts, round(seg.start * 1000) + 1) - 1)
             per_window[index].append(seg)
-        if self.language is None:
-            self.language, self.language_probability = info.language, info.language_probability
+        language = self.forced or info.language
         out: list[_Decoded] = []
         for (a, b), segs in zip(windows, per_window, strict=True):
             if looks_looped(" ".join(s.text for s in segs)):
-                again = redecode_window(self.pipeline, self.speech, a, b,
-                                        self.forced or self.language, self.task,
+                again = redecode_window(pipeline, self.speech, a, b, language, self.task,
                                         self.options.beam_size)
                 out.append(_Decoded(again, True, 0 if again else len(segs)))
             else:
                 out.append(_Decoded(segs))
-        return out
+        return out, info.language, info.language_probability
 
 
 WINDOW_MS = 30_000

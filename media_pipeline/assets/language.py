@@ -5,6 +5,7 @@ from pathlib import Path
 import dagster as dg
 
 from media_pipeline.asr.language import check_task
+from media_pipeline.asr.models import decode_lanes
 from media_pipeline.assets.partitioned import materialize_partitions, subtitle_asset
 from media_pipeline.resources.config import PipelineConfig
 from media_pipeline.resources.storage import StorageResource
@@ -29,4 +30,7 @@ def spoken_language(context: dg.AssetExecutionContext, pipeline: PipelineConfig,
         regions = storage.artifacts.find(key, "speech_regions", fps["speech_regions"], "regions")
         detect = None if settings.language else whisper.detector(settings, models_dir)
         return spoken_language_step(wav, regions, detect, settings, english_only, out)
-    return materialize_partitions(context, "spoken_language", pipeline, storage, compute)
+    # Files are heard a few at a time: the model has a worker per lane (asr/models.py).
+    lanes = 1 if settings.language else decode_lanes(settings.device, settings.cpu_threads)[0]
+    return materialize_partitions(context, "spoken_language", pipeline, storage, compute,
+                                  lanes=lanes)

@@ -9,6 +9,7 @@ import os
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +52,11 @@ def materialize_partitions(
     context: dg.AssetExecutionContext, asset: str, pipeline: PipelineConfig,
     storage: StorageResource, compute: Compute, describe: Describe | None = None,
     always: bool = False, edit_aware: bool = False, ahead: Ahead | None = None,
+    lanes: int = 1,
 ) -> dg.MaterializeResult:
     """Run ``compute(key, out_dir, fingerprints)`` for each partition that needs it, after
-    ``ahead`` (when given) has seen them all.
+    ``ahead`` (when given) has seen them all; ``lanes`` partitions at once (threads: for
+    computes that spend their time outside Python, in a model or ffmpeg).
 
     ``always`` recomputes even when sealed (for cheap steps whose effect lives outside the
     artifact, such as the library row). ``edit_aware`` redoes an artifact made before the
@@ -62,7 +65,7 @@ def materialize_partitions(
     settings = pipeline.settings()
     with partitions_listed_once(context.instance):
         computed = _each_partition(context, asset, storage, settings, compute, describe,
-                                   always, edit_aware, ahead)
+                                   always, edit_aware, ahead, lanes)
         count = len(context.partition_keys)
     return dg.MaterializeResult(metadata={"partitions": count, "computed": computed,
                                           "cached": count - computed})
@@ -128,7 +131,7 @@ def one_planned_event_per_asset(enabled: bool = True) -> Iterator[None]:
 
 def _each_partition(context: dg.AssetExecutionContext, asset: str, storage: StorageResource,
                     settings: PipelineSettings, compute: Compute, describe: Describe | None,
-                    always: bool, edit_aware: bool, ahead: Ahead | None) -> int:
+                    always: bool, edit_aware: bool, ahead: Ahead | None, lanes: int) -> int:
     """The loop of :func:`materialize_partitions`; how many partitions it computed."""
     store = storage.artifacts
     planned: list[tuple[str, dict[str, str], int]] = []
@@ -139,39 +142,91 @@ def _each_partition(context: dg.AssetExecutionContext, asset: str, storage: Stor
             version = edit_version(store, key, "edited_cues", fps["edited_cues"]) or 0
             unseal_if_not(store, key, asset, fps[asset], version)
         planned.append((key, fps, version))
+    todo = [(key, fps) for key, fps, _ in planned
+            if always or store.manifest(key, asset, fps[asset]) is None]
     spent: dict[str, float] = {}
     if ahead is not None:
-        spent = ahead([(key, fps) for key, fps, _ in planned
-                       if always or store.manifest(key, asset, fps[asset]) is None])
+        spent = ahead(todo)
     computed = 0
-    for key, fps, version in planned:
-        out_dir = store.directory(key, asset, fps[asset])
-        manifest = store.manifest(key, asset, fps[asset])
-        started = time.perf_counter() - spent.get(key, 0.0)
-        was_cached = manifest is not None and not always
-        if manifest is None or always:
-            manifest = _compute_one(storage, key, asset, fps, compute, out_dir,
-                                    {"edit_version": version} if edit_aware else {})
-            computed += 1
-        metadata = {"fingerprint": fps[asset], "cached": was_cached,
-                    "seconds": round(time.perf_counter() - started, 3), **_flat(manifest["info"])}
-        if describe is not None:
-            metadata.update(describe(key, manifest, out_dir))
-        context.add_asset_metadata(metadata, partition_key=key)
-        progress.report(asset, key, metadata["seconds"], was_cached)
+    with ComputeLanes(compute, store, asset, todo, lanes) as results:
+        for key, fps, version in planned:
+            started = time.perf_counter()
+            manifest = store.manifest(key, asset, fps[asset])
+            was_cached = manifest is not None and not always
+            if manifest is None or always:
+                files, info, seconds = _outcome(storage, key, results)
+                manifest = storage.artifacts.commit(
+                    key, asset, fps[asset], files,
+                    {**info, **({"edit_version": version} if edit_aware else {})})
+                computed += 1
+            else:
+                seconds = time.perf_counter() - started
+            metadata = {"fingerprint": fps[asset], "cached": was_cached,
+                        "seconds": round(seconds + spent.get(key, 0.0), 3),
+                        **_flat(manifest["info"])}
+            if describe is not None:
+                out_dir = store.directory(key, asset, fps[asset])
+                metadata.update(describe(key, manifest, out_dir))
+            context.add_asset_metadata(metadata, partition_key=key)
+            progress.report(asset, key, metadata["seconds"], was_cached)
     return computed
 
 
-def _compute_one(storage: StorageResource, key: str, asset: str, fps: dict[str, str],
-                 compute: Compute, out_dir: Path, extra: dict[str, Any]) -> dict[str, Any]:
-    """Compute and seal one partition; a user-facing error fails the file in the library."""
+_Outcome = tuple[dict[str, str], dict[str, Any], float]
+
+
+class ComputeLanes:
+    """``compute`` of the partitions to do, ``lanes`` at a time on threads, handed out in
+    order by :meth:`get` (with one lane, each is computed when asked for, in this thread).
+    A user-facing error stays the caller's to report; partitions not started are dropped."""
+
+    def __init__(self, compute: Compute, store: ArtifactStore, asset: str,
+                 todo: list[tuple[str, dict[str, str]]], lanes: int) -> None:
+        self.compute, self.store, self.asset = compute, store, asset
+        self.todo = {key: fps for key, fps in todo}
+        self.order = [key for key, _ in todo]
+        self.lanes = max(1, min(lanes, len(todo)))
+        self.pool = ThreadPoolExecutor(self.lanes, f"{asset}-lane") if self.lanes > 1 else None
+        self.running: dict[str, Future[_Outcome]] = {}
+
+    def __enter__(self) -> "ComputeLanes":
+        self._refill()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def get(self, key: str) -> _Outcome:
+        """``(files, info, seconds)`` of ``key``: raises what its compute raised."""
+        if self.pool is None:
+            return self._one(key)
+        future = self.running.pop(key, None) or self.pool.submit(self._one, key)
+        self._refill()
+        return future.result()
+
+    def _refill(self) -> None:
+        while self.pool is not None and self.order and len(self.running) < self.lanes:
+            key = self.order.pop(0)
+            self.running[key] = self.pool.submit(self._one, key)
+
+    def _one(self, key: str) -> _Outcome:
+        fps = self.todo[key]
+        started = time.perf_counter()
+        files, info = self.compute(key, self.store.directory(key, self.asset, fps[self.asset]),
+                                   fps)
+        return files, info, time.perf_counter() - started
+
+
+def _outcome(storage: StorageResource, key: str, results: ComputeLanes) -> _Outcome:
+    """``key``'s computed files, info and seconds; a user-facing error fails the file in the
+    library and the step with the file's key."""
     try:
-        files, info = compute(key, out_dir, fps)
+        return results.get(key)
     except MediaPipelineError as exc:
         storage.library().set_status(key, "failed", exc.user_message)
         raise dg.Failure(description=f"{key}: {exc.user_message}",
                          metadata={"key": key, "error": exc.user_message}) from exc
-    return storage.artifacts.commit(key, asset, fps[asset], files, {**info, **extra})
 
 
 def edit_version(store: ArtifactStore, key: str, asset: str, fingerprint: str) -> int | None:

@@ -2,14 +2,21 @@
 planned event per asset for runs over many files."""
 
 import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
 
 import dagster as dg
+import pytest
 
 from media_pipeline.assets.partitioned import (
     PLANNED_SUBSET_ENV,
+    ComputeLanes,
     one_planned_event_per_asset,
     partitions_listed_once,
 )
+from media_pipeline.errors import NotMediaError
 from media_pipeline.partitions import MEDIA_PARTITIONS_NAME, media_partitions, range_tags
 
 
@@ -65,3 +72,52 @@ def test_a_run_over_many_files_plans_each_asset_in_one_event() -> None:
     # A lone file's run plans per partition, so Dagster marks the failed one.
     assert planned_events(instance, ["bad"], one_event=False) == (False, 1)
     assert dg.AssetKey("each") in instance.get_asset_keys()
+
+
+class Dirs:
+    """The one ArtifactStore method ComputeLanes uses."""
+
+    def directory(self, key: str, asset: str, fingerprint: str) -> Path:
+        return Path("/nonexistent") / key
+
+
+def test_lanes_compute_a_few_files_at_once_and_hand_them_out_in_order() -> None:
+    running, most, lock = [0], [0], threading.Lock()
+    seen: list[str] = []
+
+    def compute(key: str, out: Path, fps: dict[str, str]) -> tuple[dict[str, str], dict[str, Any]]:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+            seen.append(key)
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        if key == "bad":
+            raise NotMediaError(key, "not media")
+        return {"f": key}, {"out": str(out)}
+
+    keys = ["a", "b", "bad", "c", "d", "e"]
+    todo = [(k, {"x": k}) for k in keys]
+    with ComputeLanes(compute, Dirs(), "x", todo, 2) as lanes:  # type: ignore[arg-type]
+        assert lanes.get("a")[:2] == ({"f": "a"}, {"out": "/nonexistent/a"})
+        assert lanes.get("b")[0] == {"f": "b"}
+        with pytest.raises(NotMediaError):
+            lanes.get("bad")
+    assert most[0] == 2  # two at once, never more
+    # Left when "bad" failed: what had started finished, nothing else began.
+    assert set(seen) <= {"a", "b", "bad", "c", "d"} and "e" not in seen
+
+
+def test_one_lane_computes_each_file_when_asked_in_this_thread() -> None:
+    threads: list[str] = []
+
+    def compute(key: str, out: Path, fps: dict[str, str]) -> tuple[dict[str, str], dict[str, Any]]:
+        threads.append(threading.current_thread().name)
+        return {}, {}
+
+    with ComputeLanes(compute, Dirs(), "x", [("a", {"x": "1"}), ("b", {"x": "2"})], 1) as lanes:  # type: ignore[arg-type]
+        assert threads == []
+        lanes.get("b")
+        lanes.get("a")
+    assert threads == [threading.current_thread().name] * 2
