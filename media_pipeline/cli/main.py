@@ -3,8 +3,11 @@ review and revert cleanup changes, search the subtitles, narrate text, serve the
 reprocess stale media (benchmarks: ``make bench``)."""
 
 import argparse
+import gc
 import logging
+import sys
 import warnings
+from typing import NoReturn
 
 from media_pipeline.cli.cleanup import add_cleanup_parser
 from media_pipeline.cli.dictionary import add_dictionary_parser
@@ -45,5 +48,17 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
+def run() -> NoReturn:
+    """The ``media-pipeline`` command: :func:`main`, then exit without the interpreter's last
+    garbage collection, which after a run over the default set took 1.1 s of its 20 s: the
+    run leaves Dagster's and the models' objects behind (every cycle among them was walked on
+    the way out). Frozen, they are freed as the process ends; output is flushed first."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    gc.freeze()
+    raise SystemExit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()
