@@ -201,7 +201,11 @@ class ComputeLanes:
         """``(files, info, seconds)`` of ``key``: raises what its compute raised."""
         if self.pool is None:
             return self._one(key)
-        future = self.running.pop(key, None) or self.pool.submit(self._one, key)
+        future = self.running.pop(key, None)
+        if future is None:  # asked out of order: start it now, and only once
+            if key in self.order:
+                self.order.remove(key)
+            future = self.pool.submit(self._one, key)
         self._refill()
         return future.result()
 

@@ -105,6 +105,7 @@ def test_lanes_compute_a_few_files_at_once_and_hand_them_out_in_order() -> None:
         with pytest.raises(NotMediaError):
             lanes.get("bad")
     assert most[0] == 2  # two at once, never more
+    assert len(seen) == len(set(seen))  # none computed twice
     # Left when "bad" failed: what had started finished, nothing else began.
     assert set(seen) <= {"a", "b", "bad", "c", "d"} and "e" not in seen
 
@@ -121,3 +122,16 @@ def test_one_lane_computes_each_file_when_asked_in_this_thread() -> None:
         lanes.get("b")
         lanes.get("a")
     assert threads == [threading.current_thread().name] * 2
+
+
+def test_a_file_asked_for_out_of_order_is_computed_once() -> None:
+    seen: list[str] = []
+
+    def compute(key: str, out: Path, fps: dict[str, str]) -> tuple[dict[str, str], dict[str, Any]]:
+        seen.append(key)
+        return {"f": key}, {}
+
+    todo = [(k, {"x": k}) for k in "abcde"]
+    with ComputeLanes(compute, Dirs(), "x", todo, 2) as lanes:  # type: ignore[arg-type]
+        assert [lanes.get(k)[0]["f"] for k in "edcba"] == list("edcba")
+    assert sorted(seen) == list("abcde")
