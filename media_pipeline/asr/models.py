@@ -127,8 +127,14 @@ def decode_lanes(device: str, cpu_threads: int) -> tuple[int, int]:
     threads = cpu_threads or len(os.sched_getaffinity(0)) or 1
     if device != "cpu":
         return 1, threads
-    lanes = max(1, min(threads, MAX_CPU_LANES))
+    lanes = cpu_lanes(cpu_threads)
     return lanes, max(1, threads // lanes)
+
+
+def cpu_lanes(cpu_threads: int) -> int:
+    """Files or batches worked on at once on CPU: one per core (``cpu_threads``, 0: every
+    core), at most ``MAX_CPU_LANES``."""
+    return max(1, min(cpu_threads or len(os.sched_getaffinity(0)) or 1, MAX_CPU_LANES))
 
 
 def load_whisper(model_dir: str, device: str, compute_type: str, cpu_threads: int) -> Any:

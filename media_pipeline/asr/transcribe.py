@@ -32,17 +32,15 @@ LOGPROB_THRESHOLD = -1.0
 MIN_MEAN_WORD_PROBABILITY = 0.25
 
 
-
 @dataclass(frozen=True)
 class AsrOptions:
     language: str | None = None
     beam_size: int = 5
     english_only: bool = False
     batch_size: int = 8
+    """Windows decoded at once, shared among the model's workers (see ``_WindowDecoder``)."""
     task: str = "transcribe"
     """Whisper's task: transcribe, or translate (English text from any language)."""
-    lanes: int = 1
-    """Batches decoded at once, each on its own thread (the model has as many workers)."""
 
 
 @dataclass(frozen=True)
@@ -209,9 +207,10 @@ class _WindowDecoder:
     """Batched decoding of windows (ms on the cut timeline); a window whose text loops is
     decoded again alone with temperature fallback (asr/loops.py).
 
-    With ``options.lanes`` above 1, that many batches are decoded at once, one per thread and
-    model worker: on CPU, CTranslate2 spreads a small model's work over its threads poorly
-    (tiny.en on two cores: 30 s with one worker of two threads, 16 s with two of one).
+    A model loaded with several workers (asr/models.py ``decode_lanes``) decodes that many
+    batches at once, one per thread, the batch size shared among them: on CPU, CTranslate2
+    spreads a small model's work over its threads poorly (40 short clips' windows on two
+    cores: 16.6 s as one batch of 8 on two threads, 13.3 s as two of 4 on one thread each).
     """
 
     def __init__(self, model: Any, speech: np.ndarray, language: str | None,
@@ -221,8 +220,10 @@ class _WindowDecoder:
         self.forced = language
         self.language: str | None = None
         self.language_probability = 0.0
+        # The workers of the CTranslate2 model under faster-whisper's (1 for anything else).
+        self.lanes = max(1, int(getattr(getattr(model, "model", None), "num_workers", 1)))
         self._local = threading.local()
-        self._pool = ThreadPoolExecutor(max(1, options.lanes), "decode")
+        self._pool = ThreadPoolExecutor(self.lanes, "decode")
 
     def __enter__(self) -> "_WindowDecoder":
         return self
@@ -233,9 +234,10 @@ class _WindowDecoder:
 
     def decode_all(self, windows: list[tuple[int, int]]) -> Iterator[list[_Decoded]]:
         """Each batch of ``windows``' decoded windows, in order, ``lanes`` batches ahead."""
-        lanes = max(1, self.options.lanes)
-        # Few windows are shared among the lanes rather than left to the first one.
-        size = max(1, min(self.options.batch_size, -(-len(windows) // lanes)))
+        lanes = self.lanes
+        # As many windows in flight as one batch before; few windows are shared among the
+        # lanes rather than left to the first one.
+        size = max(1, min(self.options.batch_size // lanes, -(-len(windows) // lanes)))
         batches = [windows[i:i + size] for i in range(0, len(windows), size)]
         running = [self._pool.submit(self._decode, b) for b in batches[:lanes]]
         for n in range(len(batches)):

@@ -134,24 +134,22 @@ def _each_partition(context: dg.AssetExecutionContext, asset: str, storage: Stor
                     always: bool, edit_aware: bool, ahead: Ahead | None, lanes: int) -> int:
     """The loop of :func:`materialize_partitions`; how many partitions it computed."""
     store = storage.artifacts
-    planned: list[tuple[str, dict[str, str], int]] = []
+    planned: list[tuple[str, dict[str, str], int, dict[str, Any] | None]] = []
     for key in context.partition_keys:
         fps = storage.fingerprints(settings, key)
         version = 0
         if edit_aware:
             version = edit_version(store, key, "edited_cues", fps["edited_cues"]) or 0
             unseal_if_not(store, key, asset, fps[asset], version)
-        planned.append((key, fps, version))
-    todo = [(key, fps) for key, fps, _ in planned
-            if always or store.manifest(key, asset, fps[asset]) is None]
+        planned.append((key, fps, version, store.manifest(key, asset, fps[asset])))
+    todo = [(key, fps) for key, fps, _, sealed in planned if always or sealed is None]
     spent: dict[str, float] = {}
     if ahead is not None:
         spent = ahead(todo)
     computed = 0
     with ComputeLanes(compute, store, asset, todo, lanes) as results:
-        for key, fps, version in planned:
+        for key, fps, version, manifest in planned:
             started = time.perf_counter()
-            manifest = store.manifest(key, asset, fps[asset])
             was_cached = manifest is not None and not always
             if manifest is None or always:
                 files, info, seconds = _outcome(storage, key, results)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from media_pipeline.asr.models import decode_lanes
+from media_pipeline.asr.models import cpu_lanes
 from media_pipeline.assets.partitioned import materialize_partitions, subtitle_asset
 from media_pipeline.resources.config import PipelineConfig
 from media_pipeline.resources.storage import StorageResource
@@ -24,5 +24,6 @@ def speakers(context: dg.AssetExecutionContext, pipeline: PipelineConfig,
         wav = storage.artifacts.find(key, "speech_audio", fps["speech_audio"], "wav")
         regions = storage.artifacts.find(key, "speech_regions", fps["speech_regions"], "regions")
         return speakers_step(wav, regions, settings, out)
-    lanes = decode_lanes("cpu", settings.cpu_threads)[0]
-    return materialize_partitions(context, "speakers", pipeline, storage, compute, lanes=lanes)
+    # onnxruntime runs on CPU whatever Whisper's device: files a few at a time.
+    return materialize_partitions(context, "speakers", pipeline, storage, compute,
+                                  lanes=cpu_lanes(settings.cpu_threads))

@@ -1,6 +1,7 @@
 """Stage 'transcribing': speech recognition over the speech regions, in source time."""
 
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -28,8 +29,10 @@ def transcript(context: dg.AssetExecutionContext, pipeline: PipelineConfig,
     whisper, models_dir = storage.whisper, storage.data.models_dir
     ready: dict[str, ReadyTranscript] = {}
 
-    def pending(key: str, fps: dict[str, str]) -> PendingTranscript:
-        heard = storage.artifacts.info(key, "spoken_language", fps["spoken_language"])
+    def heard_in(key: str, fps: dict[str, str]) -> dict[str, Any]:
+        return storage.artifacts.info(key, "spoken_language", fps["spoken_language"])
+
+    def pending(key: str, fps: dict[str, str], heard: dict[str, Any]) -> PendingTranscript:
         model = str(heard["transcript_model"])
         return PendingTranscript(
             key, storage.artifacts.find(key, "speech_audio", fps["speech_audio"], "wav"),
@@ -41,13 +44,13 @@ def transcript(context: dg.AssetExecutionContext, pipeline: PipelineConfig,
     def ahead(items: list[tuple[str, dict[str, str]]]) -> dict[str, float]:
         if len(items) > 1:
             ready.update(transcribe_short_files(
-                [pending(key, fps) for key, fps in items],
+                [pending(key, fps, heard_in(key, fps)) for key, fps in items],
                 lambda model: whisper.many_recognizer(settings, models_dir, model)))
         return {key: made.seconds for key, made in ready.items()}
 
     def compute(key: str, out: Path, fps: dict[str, str]) -> StepResult:
-        job = pending(key, fps)
-        heard = storage.artifacts.info(key, "spoken_language", fps["spoken_language"])
+        heard = heard_in(key, fps)
+        job = pending(key, fps, heard)
         if key in ready:
             files, info = write_transcript(ready.pop(key), out)
         else:

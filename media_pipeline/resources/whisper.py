@@ -27,11 +27,9 @@ from media_pipeline.asr.language import (
     whisper_language_probabilities,
 )
 from media_pipeline.asr.models import (
-    BATCH_MEMORY_MB,
     ENGLISH_ONLY_SUFFIX,
     SHARED_BATCH_MEMORY_MB,
     batch_size_for,
-    decode_lanes,
     device_error,
     is_english_only,
     load_whisper,
@@ -80,14 +78,14 @@ class WhisperResource(dg.ConfigurableResource):  # type: ignore[misc]
         model_dir = str(self.model_dir(settings, models_dir, model))
         loaded = load_whisper(model_dir, settings.device, settings.compute_type,
                               settings.cpu_threads)
-        lanes, batch = lanes_and_batch(model_dir, settings)
+        batch = batch_size_for(model_dir, settings.device, settings.beam_size)
 
         def recognize(samples: np.ndarray, rate: int, regions: list[SpeechRegion],
                       options: AsrOptions, on_progress: Callable[[float], None] | None = None,
                       ) -> Transcript:
             with on_device(settings):
-                return transcribe_regions(loaded, samples, rate, regions,
-                                          replace(options, batch_size=batch, lanes=lanes),
+                return transcribe_regions(loaded, samples, rate,
+                                          regions, replace(options, batch_size=batch),
                                           on_progress=on_progress)
         return recognize
 
@@ -97,12 +95,12 @@ class WhisperResource(dg.ConfigurableResource):  # type: ignore[misc]
         model_dir = str(self.model_dir(settings, models_dir, model))
         loaded = load_whisper(model_dir, settings.device, settings.compute_type,
                               settings.cpu_threads)
-        lanes, batch = lanes_and_batch(model_dir, settings, SHARED_BATCH_MEMORY_MB)
+        batch = batch_size_for(model_dir, settings.device, settings.beam_size,
+                               SHARED_BATCH_MEMORY_MB)
 
         def recognize(clips: list[SpeechClip], options: AsrOptions) -> list[Transcript]:
             with on_device(settings):
-                return transcribe_clips(loaded, clips,
-                                        replace(options, batch_size=batch, lanes=lanes))
+                return transcribe_clips(loaded, clips, replace(options, batch_size=batch))
         return recognize
 
     def detector(self, settings: PipelineSettings, models_dir: Path) -> LanguageDetector | None:
@@ -122,16 +120,6 @@ class WhisperResource(dg.ConfigurableResource):  # type: ignore[misc]
             with on_device(settings):
                 return detect_language(probabilities, samples, rate, regions)
         return detect
-
-
-def lanes_and_batch(model_dir: str, settings: PipelineSettings,
-                    budget_mb: int = BATCH_MEMORY_MB) -> tuple[int, int]:
-    """Decode lanes, and each lane's batch: the memory budget's windows shared among them
-    (on the 40 short clips, two lanes of four took 13.3 s, of eight 16.4 s, one of eight
-    16.6 s)."""
-    lanes = decode_lanes(settings.device, settings.cpu_threads)[0]
-    batch = batch_size_for(model_dir, settings.device, settings.beam_size, budget_mb)
-    return lanes, max(1, batch // lanes)
 
 
 @contextlib.contextmanager

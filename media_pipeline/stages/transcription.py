@@ -77,49 +77,52 @@ def transcribe_short_files(pending: list[PendingTranscript],
     ready: dict[str, ReadyTranscript] = {}
     for group in _shared_groups(pending):
         try:
-            ready.update(_transcribe_group(group, recognizer(group[0].model)))
+            ready.update(_transcribe_group(group, recognizer(group[0][0].model)))
         except Exception:  # each file is then transcribed alone, and fails alone
             continue
     return ready
 
 
-def _shared_groups(pending: list[PendingTranscript]) -> Iterator[list[PendingTranscript]]:
-    """Groups of at least two short files with the same model and options, each holding at
-    most ``SHARED_MAX_WAV_BYTES`` of audio."""
-    by_how: dict[tuple[str, AsrOptions], list[PendingTranscript]] = {}
+_Short = tuple[PendingTranscript, list[SpeechRegion]]
+
+
+def _shared_groups(pending: list[PendingTranscript]) -> Iterator[list[_Short]]:
+    """Groups of at least two short files (with their speech regions) with the same model
+    and options, each holding at most ``SHARED_MAX_WAV_BYTES`` of audio."""
+    by_how: dict[tuple[str, AsrOptions], list[_Short]] = {}
     for item in pending:
         if not item.options.english_only and not item.options.language:
             continue  # Whisper detects per batch: such a file decides its own language
-        speech_ms = sum(e - s for s, e in json.loads(item.regions.read_text())["regions"])
-        if speech_ms <= SHARED_MAX_SPEECH_MS:
-            by_how.setdefault((item.model, item.options), []).append(item)
+        regions = load_regions(item.regions)
+        if sum(r.end_ms - r.start_ms for r in regions) <= SHARED_MAX_SPEECH_MS:
+            by_how.setdefault((item.model, item.options), []).append((item, regions))
     for items in by_how.values():
-        group: list[PendingTranscript] = []
+        group: list[_Short] = []
         held = 0
-        for item in items:
+        for item, regions in items:
             size = item.wav.stat().st_size
             if group and held + size > SHARED_MAX_WAV_BYTES:
                 yield from [group] if len(group) > 1 else []
                 group, held = [], 0
-            group.append(item)
+            group.append((item, regions))
             held += size
         if len(group) > 1:
             yield group
 
 
-def _transcribe_group(group: list[PendingTranscript], recognize: ManyRecognizer,
+def _transcribe_group(group: list[_Short], recognize: ManyRecognizer,
                       ) -> dict[str, ReadyTranscript]:
     clips: list[SpeechClip] = []
-    for item in group:
+    for item, regions in group:
         samples, rate = read_wav(item.wav)
-        clips.append(SpeechClip(samples, rate, load_regions(item.regions)))
+        clips.append(SpeechClip(samples, rate, regions))
     started = time.perf_counter()
-    transcripts = recognize(clips, group[0].options)
+    transcripts = recognize(clips, group[0][0].options)
     seconds = time.perf_counter() - started
     speech = sum(t.speech_ms for t in transcripts) or 1
     return {item.key: ReadyTranscript(t, clip.samples.shape[0] / clip.sample_rate,
                                        seconds * t.speech_ms / speech, len(group))
-            for item, clip, t in zip(group, clips, transcripts, strict=True)}
+            for (item, _), clip, t in zip(group, clips, transcripts, strict=True)}
 
 
 def load_regions(path: Path) -> list[SpeechRegion]:

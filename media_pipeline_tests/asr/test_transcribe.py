@@ -1,4 +1,5 @@
 import itertools
+import os
 from pathlib import Path
 from typing import Any
 
@@ -118,3 +119,24 @@ def test_files_batched_together_read_as_each_alone(tiny: Any, corpus: Path) -> N
     assert sum(a.start_ms != b.start_ms for a, b in pairs) <= len(clips)
     assert together[1].segments == () and together[0].segments and together[3].segments
     assert [t.speech_ms for t in together] == [t.speech_ms for t in alone]
+
+
+def test_two_lanes_decode_the_same_words_as_one(tiny: Any, corpus: Path,
+                                                 tmp_path: Path) -> None:
+    # A model with two workers decodes two batches at once, the batch size shared among
+    # them (asr/transcribe.py); each window is decoded as it is with one worker.
+    assert tiny.model.num_workers == 2 or len(os.sched_getaffinity(0)) < 2
+    from faster_whisper import WhisperModel
+
+    one = WhisperModel(str(resolve_model_dir("tiny.en", tmp_path)), device="cpu",
+                       compute_type="int8", cpu_threads=2, num_workers=1)
+    audio, _ = normalize_loudness(decode_mono(corpus / "long" / "fairytale-en.ogg"), 16000,
+                                  -20.0)
+    regions = speech_regions(audio, 16000)
+    options = AsrOptions(english_only=True, batch_size=4)
+    lanes = transcribe_regions(tiny, audio, 16000, regions, options)
+    alone = transcribe_regions(one, audio, 16000, regions, options)
+    assert len(lanes.segments) >= 4
+    assert [s.text for s in lanes.segments] == [s.text for s in alone.segments]
+    assert [(w.start_ms, w.end_ms) for w in lanes.words] == \
+        [(w.start_ms, w.end_ms) for w in alone.words]
